@@ -1,0 +1,190 @@
+import type { CredentialProvider } from '@simple-agent-manager/shared';
+
+/**
+ * What went wrong, in terms the control plane can act on. Closed: a `switch` over it needs no default.
+ *
+ * - `auth`: the credentials were rejected (wrong, expired or malformed key). Ask the user for new ones.
+ * - `permission`: the credentials are valid but may not do this.
+ * - `not_found`: the resource does not exist (or no longer does).
+ * - `invalid_input`: our caller passed something invalid; no request was sent.
+ * - `invalid_request`: the provider rejected the request's arguments.
+ * - `conflict`: the resource is in a state that does not allow the operation (yet).
+ * - `quota`: an account limit was reached.
+ * - `capacity`: the provider has no capacity for this size or zone right now.
+ * - `rate_limited`: too many requests; retry later.
+ * - `unavailable`: the provider failed (5xx).
+ * - `network`: the connection failed or was dropped before a response arrived.
+ * - `timeout`: no response within the request timeout, or a wait ran out of time.
+ * - `invalid_response`: the provider answered with something we cannot read.
+ * - `unknown`: none of the above.
+ */
+export type ProviderErrorCategory =
+  | 'auth'
+  | 'permission'
+  | 'not_found'
+  | 'invalid_input'
+  | 'invalid_request'
+  | 'conflict'
+  | 'quota'
+  | 'capacity'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'network'
+  | 'timeout'
+  | 'invalid_response'
+  | 'unknown';
+
+/** Every {@link ProviderErrorCategory}. */
+export const PROVIDER_ERROR_CATEGORIES: readonly ProviderErrorCategory[] = [
+  'auth',
+  'permission',
+  'not_found',
+  'invalid_input',
+  'invalid_request',
+  'conflict',
+  'quota',
+  'capacity',
+  'rate_limited',
+  'unavailable',
+  'network',
+  'timeout',
+  'invalid_response',
+  'unknown',
+];
+
+const RETRYABLE_CATEGORIES: ReadonlySet<ProviderErrorCategory> = new Set([
+  'rate_limited',
+  'unavailable',
+  'network',
+  'timeout',
+]);
+
+/** Whether an error of this category is worth retrying by default. */
+export function isRetryableCategory(category: ProviderErrorCategory): boolean {
+  return RETRYABLE_CATEGORIES.has(category);
+}
+
+/** The fields of a {@link ProviderError}. Every string here must already be free of secrets. */
+export interface ProviderErrorInit {
+  provider: CredentialProvider;
+  category: ProviderErrorCategory;
+  message: string;
+  /** Defaults to the category's verdict ({@link isRetryableCategory}). */
+  retryable?: boolean;
+  statusCode?: number;
+  /** The provider's own error code or type, verbatim (e.g. `denied_authentication`, `not_found`). */
+  code?: string;
+  /** How long the provider asked us to wait before retrying, in milliseconds. */
+  retryAfterMs?: number;
+  /** The provider's request id (`X-Request-Id`), for support tickets. */
+  requestId?: string;
+  /** The field of the caller's input that was rejected (`invalid_input` only). */
+  field?: string;
+  /** What caused this error. Must itself be secret-free: build it with {@link sanitizeCause}. */
+  cause?: unknown;
+}
+
+/**
+ * The only error this library throws (apart from the caller's own abort reason, which passes through untouched).
+ *
+ * It never holds a secret: no API key, auth header or user data appears in its message, string form,
+ * JSON form, stack or cause chain.
+ */
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  readonly provider: CredentialProvider;
+  readonly category: ProviderErrorCategory;
+  readonly retryable: boolean;
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly retryAfterMs?: number;
+  readonly requestId?: string;
+  readonly field?: string;
+  /** Errors raised while cleaning up after this one (e.g. deleting a half-created VM). */
+  readonly cleanupErrors: unknown[] = [];
+
+  constructor(init: ProviderErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.provider = init.provider;
+    this.category = init.category;
+    this.retryable = init.retryable ?? isRetryableCategory(init.category);
+    if (init.statusCode !== undefined) this.statusCode = init.statusCode;
+    if (init.code !== undefined) this.code = init.code;
+    if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
+    if (init.requestId !== undefined) this.requestId = init.requestId;
+    if (init.field !== undefined) this.field = init.field;
+  }
+
+  /** A plain, secret-free summary (used by `JSON.stringify`). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      provider: this.provider,
+      category: this.category,
+      message: this.message,
+      retryable: this.retryable,
+      statusCode: this.statusCode,
+      code: this.code,
+      retryAfterMs: this.retryAfterMs,
+      requestId: this.requestId,
+      field: this.field,
+      cleanupErrors: this.cleanupErrors.map((error) =>
+        error instanceof ProviderError ? error.toJSON() : String(error),
+      ),
+    };
+  }
+}
+
+/** True when `error` is a {@link ProviderError}, optionally of one of the given categories. */
+export function isProviderError(
+  error: unknown,
+  ...categories: ProviderErrorCategory[]
+): error is ProviderError {
+  return error instanceof ProviderError && (categories.length === 0 || categories.includes(error.category));
+}
+
+/** An `invalid_input` error naming the rejected field. */
+export function invalidInput(provider: CredentialProvider, field: string, problem: string): ProviderError {
+  return new ProviderError({
+    provider,
+    category: 'invalid_input',
+    field,
+    message: `Invalid ${field}: ${problem}`,
+  });
+}
+
+/**
+ * Replace every occurrence of each secret in `text` with `[REDACTED]`, in its raw form and in its JSON-escaped form
+ * (user data travels inside JSON bodies). Secrets shorter than 4 characters are not searched for: they would
+ * shred ordinary text.
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    for (const form of escaped === secret ? [secret] : [secret, escaped]) {
+      result = result.split(form).join('[REDACTED]');
+    }
+  }
+  return result;
+}
+
+/**
+ * A secret-free copy of a low-level error (fetch's TypeError and its `cause`), keeping name, message and code
+ * for diagnosis. The original may carry request details we do not control, so it is never attached as is.
+ */
+export function sanitizeCause(error: unknown, secrets: readonly string[], depth = 0): Error | undefined {
+  if (error === undefined || error === null || depth > 3) return undefined;
+  const source = error instanceof Error ? error : new Error(String(error));
+  const nested = sanitizeCause(source.cause, secrets, depth + 1);
+  const copy = new Error(
+    redact(source.message, secrets),
+    nested === undefined ? undefined : { cause: nested },
+  );
+  copy.name = source.name;
+  const code = (source as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(copy, { code });
+  copy.stack = `${copy.name}: ${copy.message}`;
+  return copy;
+}

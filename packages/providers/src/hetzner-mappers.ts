@@ -1,0 +1,85 @@
+import { type HetznerServer, hetznerErrorSchema } from './hetzner-schemas.js';
+import type { HttpErrorContext, MappedHttpError } from './http-client.js';
+import { statusFallback } from './status-fallback.js';
+import type { VMInstance, VMStatus } from './types.js';
+
+/** Hetzner server status → ours (hetzner-api.md, "Servers"). */
+export function mapHetznerStatus(status: string): VMStatus {
+  switch (status) {
+    case 'initializing':
+      return 'initializing';
+    case 'starting':
+      return 'starting';
+    case 'running':
+      return 'running';
+    case 'stopping':
+      return 'stopping';
+    case 'off':
+      return 'off';
+    case 'deleting':
+      return 'deleting';
+    case 'migrating':
+    case 'rebuilding':
+      return 'busy';
+    default:
+      return 'unknown';
+  }
+}
+
+export function mapHetznerServer(server: HetznerServer): VMInstance {
+  return {
+    id: String(server.id),
+    name: server.name,
+    ip: server.public_net?.ipv4?.ip ?? '',
+    status: mapHetznerStatus(server.status),
+    serverType: server.server_type.name,
+    location: server.datacenter?.location.name ?? '',
+    createdAt: server.created,
+    labels: { ...(server.labels ?? {}) },
+  };
+}
+
+type HetznerErrorVerdict = Pick<MappedHttpError, 'category' | 'retryable'>;
+
+const HETZNER_ERROR_CODES: Readonly<Record<string, HetznerErrorVerdict>> = {
+  unauthorized: { category: 'auth' },
+  forbidden: { category: 'permission' },
+  token_readonly: { category: 'permission' },
+  invalid_input: { category: 'invalid_request' },
+  json_error: { category: 'invalid_request' },
+  not_found: { category: 'not_found' },
+  uniqueness_error: { category: 'conflict' },
+  // "another action is running; retry later"
+  conflict: { category: 'conflict', retryable: true },
+  locked: { category: 'conflict', retryable: true },
+  protected: { category: 'conflict' },
+  resource_limit_exceeded: { category: 'quota' },
+  resource_unavailable: { category: 'capacity' },
+  placement_error: { category: 'capacity' },
+  rate_limit_exceeded: { category: 'rate_limited' },
+  server_error: { category: 'unavailable' },
+  service_error: { category: 'unavailable' },
+  maintenance: { category: 'unavailable' },
+  unavailable: { category: 'unavailable' },
+  timeout: { category: 'unavailable' },
+};
+
+/** Read a failed Hetzner response: `error.code` decides, the HTTP status is the fallback. */
+export function mapHetznerError({ status, body, headers }: HttpErrorContext): MappedHttpError {
+  const parsed = hetznerErrorSchema.safeParse(body);
+  const fallback = statusFallback(status);
+  const code = parsed.success ? parsed.data.error.code : undefined;
+  const verdict = (code === undefined ? undefined : HETZNER_ERROR_CODES[code]) ?? fallback;
+  const apiMessage = parsed.success ? parsed.data.error.message : undefined;
+  const reset = Number(headers.get('ratelimit-reset'));
+  const retryAfterMs =
+    verdict.category === 'rate_limited' && Number.isFinite(reset) && reset > 0
+      ? Math.max(reset * 1000 - Date.now(), 0)
+      : undefined;
+  return {
+    ...verdict,
+    message: `Hetzner API ${status}${code === undefined ? '' : ` ${code}`}: ${apiMessage ?? fallback.message}`,
+    ...(code === undefined ? {} : { code }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+}
