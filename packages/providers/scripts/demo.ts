@@ -2,7 +2,11 @@
  * The lifecycle demo: a real provider against the embedded emulator on 127.0.0.1, with realistic delays.
  * Exits 0 only if every step passes and nothing is left behind.
  */
-import { HETZNER_EMULATOR_TOKEN, HetznerEmulator, startEmulatorServer } from '@simple-agent-manager/cloud-emulator';
+import {
+  HETZNER_EMULATOR_TOKEN,
+  HetznerEmulator,
+  startEmulatorServer,
+} from '@simple-agent-manager/cloud-emulator';
 import { createProvider, type VMInstance, waitForVM } from '../src/index.js';
 
 interface Row {
@@ -84,7 +88,10 @@ try {
 }
 
 const header = ['operation', 'VMs', 'HTTP requests', 'time (ms)'];
-const table = [header, ...rows.map((row) => [row.operation, String(row.vms), String(row.requests), String(row.ms)])];
+const table = [
+  header,
+  ...rows.map((row) => [row.operation, String(row.vms), String(row.requests), String(row.ms)]),
+];
 const widths = header.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length)));
 for (const [index, line] of table.entries()) {
   process.stdout.write(`${line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}\n`);
