@@ -15,3 +15,30 @@ export type { EmulatorServer } from './core/server.js';
 export { startEmulatorServer } from './core/server.js';
 export type { HetznerEmulatorOptions, HetznerServerRecord } from './hetzner/emulator.js';
 export { HETZNER_EMULATOR_TOKEN, HetznerEmulator } from './hetzner/emulator.js';
+export type { ScalewayArch, ScalewayLocalImageType } from './scaleway/catalog.js';
+export {
+  SCALEWAY_PUBLIC_IMAGES_ORGANIZATION,
+  SCALEWAY_ZONE_IDS,
+  scalewayImageId,
+} from './scaleway/catalog.js';
+export type { ScalewayEmulatorOptions } from './scaleway/emulator.js';
+export {
+  SCALEWAY_EMULATOR_ACCESS_KEY,
+  SCALEWAY_EMULATOR_PROJECT_ID,
+  SCALEWAY_EMULATOR_SECRET_KEY,
+  ScalewayEmulator,
+} from './scaleway/emulator.js';
+export { scalewayRateLimitFault } from './scaleway/errors.js';
+export type {
+  ScalewayAvailability,
+  ScalewayIpRecord,
+  ScalewayQuota,
+  ScalewaySeedIp,
+  ScalewaySeedServer,
+  ScalewayServerLocation,
+  ScalewayServerRecord,
+  ScalewayVolumeRecord,
+  ScalewayVolumeType,
+} from './scaleway/records.js';
+export type { ScalewayServerAction, ScalewayServerState } from './scaleway/servers.js';
+export { SCALEWAY_ALLOWED_ACTIONS, SCALEWAY_TRANSITION_DELAYS } from './scaleway/servers.js';

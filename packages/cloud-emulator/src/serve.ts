@@ -7,6 +7,12 @@ import { parseArgs } from 'node:util';
 import type { ClockMode } from './core/clock.js';
 import { startEmulatorServer } from './core/server.js';
 import { HETZNER_EMULATOR_TOKEN, HetznerEmulator } from './hetzner/emulator.js';
+import {
+  SCALEWAY_EMULATOR_ACCESS_KEY,
+  SCALEWAY_EMULATOR_PROJECT_ID,
+  SCALEWAY_EMULATOR_SECRET_KEY,
+  ScalewayEmulator,
+} from './scaleway/emulator.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '0' }, speed: { type: 'string', default: '1' } },
@@ -18,11 +24,20 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535 || !Number.isFinite(spe
   process.exit(2);
 }
 const clock: ClockMode = speed === 0 ? { mode: 'instant' } : { mode: 'realtime', speed };
-const hetzner = new HetznerEmulator({ clock });
-const server = await startEmulatorServer([hetzner], { port });
-process.stdout.write(
-  `${JSON.stringify({ url: server.url, hetzner: { apiUrl: `${server.url}/v1`, token: HETZNER_EMULATOR_TOKEN } }, null, 2)}\n`,
-);
+const server = await startEmulatorServer([new HetznerEmulator({ clock }), new ScalewayEmulator({ clock })], {
+  port,
+});
+const endpoints = {
+  url: server.url,
+  hetzner: { apiUrl: `${server.url}/v1`, token: HETZNER_EMULATOR_TOKEN },
+  scaleway: {
+    apiUrl: server.url,
+    secretKey: SCALEWAY_EMULATOR_SECRET_KEY,
+    accessKey: SCALEWAY_EMULATOR_ACCESS_KEY,
+    projectId: SCALEWAY_EMULATOR_PROJECT_ID,
+  },
+};
+process.stdout.write(`${JSON.stringify(endpoints, null, 2)}\n`);
 const stop = () => {
   void server.close().then(() => process.exit(0));
 };
