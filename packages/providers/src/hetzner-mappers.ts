@@ -32,6 +32,7 @@ export function mapHetznerServer(server: HetznerServer): VMInstance {
     name: server.name,
     ip: server.public_net?.ipv4?.ip ?? '',
     status: mapHetznerStatus(server.status),
+    statusDetail: server.status,
     serverType: server.server_type.name,
     location: server.datacenter?.location.name ?? '',
     createdAt: server.created,

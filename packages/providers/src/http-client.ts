@@ -79,7 +79,7 @@ export interface HttpRequest<Schema extends z.ZodType | undefined> {
   /** `false` turns retries off for this request. */
   retry?: boolean;
   /** Values in this request to keep out of logs and errors (e.g. user data inside a JSON body). */
-  secrets?: readonly string[];
+  secrets?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
 }
 

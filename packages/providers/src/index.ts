@@ -1,4 +1,5 @@
 import { HetznerProvider } from './hetzner.js';
+import { ScalewayProvider } from './scaleway.js';
 import type { Provider, ProviderConfig } from './types.js';
 
 /** Build the provider a config names. Throws an `invalid_input` `ProviderError` for an invalid config. */
@@ -6,9 +7,11 @@ export function createProvider(config: ProviderConfig): Provider {
   switch (config.provider) {
     case 'hetzner':
       return new HetznerProvider(config);
+    case 'scaleway':
+      return new ScalewayProvider(config);
     default: {
-      const unknown: never = config.provider;
-      throw new TypeError(`Unknown provider: ${String(unknown)}`);
+      const unknown: never = config;
+      throw new TypeError(`Unknown provider: ${String((unknown as { provider?: unknown }).provider)}`);
     }
   }
 }
@@ -20,6 +23,8 @@ export { HETZNER_SIZES } from './hetzner-catalog.js';
 export type { HttpEvent } from './http-client.js';
 export type { RetryOptions } from './retry.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry.js';
+export { ScalewayProvider } from './scaleway.js';
+export { SCALEWAY_SIZES } from './scaleway-catalog.js';
 export type {
   CommonProviderConfig,
   HetznerProviderConfig,
@@ -27,6 +32,7 @@ export type {
   ProviderConfig,
   ProviderLocation,
   RequestOptions,
+  ScalewayProviderConfig,
   SizeConfig,
   SizePrice,
   VMConfig,

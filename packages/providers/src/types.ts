@@ -55,6 +55,8 @@ export interface VMInstance {
   /** Public IPv4 address, or `''` while the provider has not assigned one. */
   ip: string;
   status: VMStatus;
+  /** The provider's own words for the state, for people (e.g. `starting: provisioning node`). Not for logic. */
+  statusDetail: string;
   /** The provider's server type, e.g. `cx23` or `DEV1-M`. */
   serverType: string;
   /** The location id the VM runs in. */
@@ -149,5 +151,27 @@ export interface HetznerProviderConfig extends CommonProviderConfig {
   image?: string;
 }
 
+/** Configuration of a {@link Provider} for Scaleway (Instance API v1). */
+export interface ScalewayProviderConfig extends CommonProviderConfig {
+  provider: 'scaleway';
+  /** API secret key (a UUID). Sent as `X-Auth-Token`; never logged. */
+  secretKey: string;
+  /** The project VMs are created in and listed from (a UUID). */
+  projectId: string;
+  /** Default zone: where bare (zone-less) ids are looked up first. Default `fr-par-1`. */
+  zone?: string;
+  /** Zones `listVMs` covers and `createVM` accepts. Default: all ten zones. */
+  zones?: readonly string[];
+  /** Default image for `createVM`: a Marketplace label (resolved per zone) or a zone-local image UUID. Default `ubuntu_noble`. */
+  image?: string;
+  /**
+   * Longest time, in milliseconds, a single `deleteVM` (or the cleanup of a failed create) waits for a transient
+   * state to settle or for a block volume to detach. Default 60 000.
+   */
+  waitTimeoutMs?: number;
+  /** First delay between polls during those waits, in milliseconds; grows to 5 000. Default 1 000. */
+  pollIntervalMs?: number;
+}
+
 /** Configuration of any provider, discriminated by `provider`. */
-export type ProviderConfig = HetznerProviderConfig;
+export type ProviderConfig = HetznerProviderConfig | ScalewayProviderConfig;

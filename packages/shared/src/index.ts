@@ -5,6 +5,7 @@ export type {
   HetznerCredential,
   LocationInfo,
   ProviderCredential,
+  ScalewayCredential,
   VMSize,
 } from './types.js';
 export {
@@ -12,6 +13,9 @@ export {
   hetznerCredentialSchema,
   hetznerTokenSchema,
   providerCredentialSchema,
+  scalewayCredentialSchema,
+  scalewayProjectIdSchema,
+  scalewaySecretKeySchema,
   VM_SIZES,
   vmSizeSchema,
 } from './types.js';

@@ -8,7 +8,7 @@ export type VMSize = z.infer<typeof vmSizeSchema>;
 export const VM_SIZES: readonly VMSize[] = vmSizeSchema.options;
 
 /** The clouds a SAM user can connect. */
-export const credentialProviderSchema = z.enum(['hetzner']);
+export const credentialProviderSchema = z.enum(['hetzner', 'scaleway']);
 /** The clouds a SAM user can connect. */
 export type CredentialProvider = z.infer<typeof credentialProviderSchema>;
 
@@ -29,8 +29,34 @@ export const hetznerCredentialSchema = z.object({
 /** The credential a user stores for Hetzner. */
 export type HetznerCredential = z.infer<typeof hetznerCredentialSchema>;
 
+const uuid = (what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(
+      /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+      `must be a ${what} (a UUID)`,
+    );
+
+/** A Scaleway API secret key (a UUID; the access key `SCW…` is not needed). */
+export const scalewaySecretKeySchema = uuid('Scaleway secret key');
+/** A Scaleway project id (a UUID). */
+export const scalewayProjectIdSchema = uuid('Scaleway project id');
+
+/** The credential a user stores for Scaleway: a secret key and the project VMs are created in. */
+export const scalewayCredentialSchema = z.object({
+  provider: z.literal('scaleway'),
+  secretKey: scalewaySecretKeySchema,
+  projectId: scalewayProjectIdSchema,
+});
+/** The credential a user stores for Scaleway. */
+export type ScalewayCredential = z.infer<typeof scalewayCredentialSchema>;
+
 /** Any stored provider credential, discriminated by `provider`. */
-export const providerCredentialSchema = z.discriminatedUnion('provider', [hetznerCredentialSchema]);
+export const providerCredentialSchema = z.discriminatedUnion('provider', [
+  hetznerCredentialSchema,
+  scalewayCredentialSchema,
+]);
 /** Any stored provider credential, discriminated by `provider`. */
 export type ProviderCredential = z.infer<typeof providerCredentialSchema>;
 

@@ -4,6 +4,7 @@ import {
   hetznerCredentialSchema,
   providerCredentialSchema,
   SCALEWAY_ZONES,
+  scalewayCredentialSchema,
   VM_SIZES,
 } from '../src/index.js';
 
@@ -31,5 +32,21 @@ describe('shared domain types', () => {
       expect(new Set(ids).size).toBe(ids.length);
     }
     expect(SCALEWAY_ZONES).toHaveLength(10);
+  });
+});
+
+describe('Scaleway credential', () => {
+  it('requires a UUID secret key and project id', () => {
+    const valid = {
+      provider: 'scaleway',
+      secretKey: '11111111-2222-4333-8444-555555555555',
+      projectId: '66666666-7777-4888-9999-000000000000',
+    };
+    expect(scalewayCredentialSchema.parse(valid)).toEqual(valid);
+    expect(providerCredentialSchema.parse(valid)).toEqual(valid);
+    expect(scalewayCredentialSchema.safeParse({ ...valid, secretKey: 'SCWXXXXXXXXXXXXXXXXX' }).success).toBe(
+      false,
+    );
+    expect(scalewayCredentialSchema.safeParse({ ...valid, projectId: '../etc' }).success).toBe(false);
   });
 });

@@ -69,7 +69,10 @@ export function runProviderContract(target: ContractTarget): void {
 
     afterEach(async () => {
       emulator.clearFaults();
-      for (const vm of await provider.listVMs()) await provider.deleteVM(vm.id);
+      for (const vm of await provider.listVMs()) {
+        await provider.deleteVM(vm.id);
+        await waitForVM(provider, vm.id, { until: 'deleted', ...WAIT });
+      }
       const leftovers = emulator.leftovers();
       expect(leftovers).toEqual({ servers: [], volumes: [], ips: [] });
       await target.teardown?.();
@@ -132,6 +135,10 @@ export function runProviderContract(target: ContractTarget): void {
       const created = await provider.createVM(vmConfig());
       await waitForVM(provider, created.id, { until: 'running', ...WAIT });
       await provider.deleteVM(created.id);
+      const after = await provider.getVM(created.id);
+      // A provider may report the VM as `deleting` for a moment; it must never come back.
+      expect(after === null || after.status === 'deleting').toBe(true);
+      await waitForVM(provider, created.id, { until: 'deleted', ...WAIT });
       expect(await provider.getVM(created.id)).toBeNull();
       expect((await provider.listVMs()).map((vm) => vm.id)).not.toContain(created.id);
       expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
@@ -140,7 +147,7 @@ export function runProviderContract(target: ContractTarget): void {
     it('delete right after create (still booting) leaves nothing behind', async () => {
       const created = await provider.createVM(vmConfig());
       await provider.deleteVM(created.id);
-      expect(await provider.getVM(created.id)).toBeNull();
+      await waitForVM(provider, created.id, { until: 'deleted', ...WAIT });
       expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
     });
 

@@ -101,6 +101,7 @@ describe('mapHetznerServer', () => {
       name: 'agent-1',
       ip: '203.0.113.4',
       status: 'running',
+      statusDetail: 'running',
       serverType: 'cx23',
       location: 'fsn1',
       createdAt: '2026-01-01T00:00:00+00:00',

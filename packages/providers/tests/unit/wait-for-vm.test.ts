@@ -4,7 +4,17 @@ import type { Provider, VMInstance, VMStatus } from '../../src/types.js';
 import { waitForVM } from '../../src/wait-for-vm.js';
 
 function vm(status: VMStatus, ip = ''): VMInstance {
-  return { id: '1', name: 'a', ip, status, serverType: 'cx23', location: 'fsn1', createdAt: '', labels: {} };
+  return {
+    id: '1',
+    name: 'a',
+    ip,
+    status,
+    statusDetail: status,
+    serverType: 'cx23',
+    location: 'fsn1',
+    createdAt: '',
+    labels: {},
+  };
 }
 
 /** A provider whose getVM walks through `reads`, repeating the last one. */

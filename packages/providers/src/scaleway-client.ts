@@ -1,0 +1,158 @@
+import { HttpClient, type HttpClientConfig } from './http-client.js';
+import { mapScalewayError } from './scaleway-mappers.js';
+import {
+  scalewayLocalImageListSchema,
+  scalewayServerListSchema,
+  scalewayServerResponseSchema,
+} from './scaleway-schemas.js';
+
+/** Per-call options: the caller's signal, and values to keep out of errors and logs (the user data of a create). */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  secrets?: readonly string[] | undefined;
+}
+
+/** The server actions this library sends (scaleway-api.md §5.1). */
+export type ScalewayAction = 'poweron' | 'poweroff' | 'terminate';
+
+/**
+ * The zone-aware Scaleway client: each method is one request, `{apiUrl}/instance/v1/zones/{zone}/…` (or the
+ * Marketplace, Account and Block APIs) with `X-Auth-Token` (scaleway-api.md §2.1). Ids and zones reaching it are
+ * already validated, so paths need no escaping.
+ */
+export class ScalewayClient {
+  readonly http: HttpClient;
+
+  constructor(
+    config: Omit<HttpClientConfig, 'provider' | 'authHeaders' | 'mapError'> & { secretKey: string },
+  ) {
+    const { secretKey, ...rest } = config;
+    this.http = new HttpClient({
+      ...rest,
+      provider: 'scaleway',
+      authHeaders: { 'X-Auth-Token': secretKey },
+      mapError: mapScalewayError,
+    });
+  }
+
+  async getServer(zone: string, id: string, options: CallOptions = {}) {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: `/instance/v1/zones/${zone}/servers/${id}`,
+      schema: scalewayServerResponseSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data.server;
+  }
+
+  /** One page of servers; `total` is the `X-Total-Count` header (§8.1), `undefined` when absent or unreadable. */
+  async listServers(
+    zone: string,
+    query: { project: string; tags?: string | undefined; page: number; perPage: number },
+    options: CallOptions = {},
+  ) {
+    const { data, headers } = await this.http.request({
+      method: 'GET',
+      path: `/instance/v1/zones/${zone}/servers`,
+      query: { project: query.project, tags: query.tags, page: query.page, per_page: query.perPage },
+      schema: scalewayServerListSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    const total = Number(headers.get('x-total-count') ?? Number.NaN);
+    return { servers: data.servers, total: Number.isSafeInteger(total) && total >= 0 ? total : undefined };
+  }
+
+  async createServer(zone: string, body: Record<string, unknown>, options: CallOptions = {}) {
+    const { data } = await this.http.request({
+      method: 'POST',
+      path: `/instance/v1/zones/${zone}/servers`,
+      json: body,
+      schema: scalewayServerResponseSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data.server;
+  }
+
+  /** §9: raw `text/plain`, never JSON; replacing a key is harmless, so it is retried like a PUT. */
+  async setUserData(
+    zone: string,
+    id: string,
+    key: string,
+    value: string,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.http.request({
+      method: 'PATCH',
+      path: `/instance/v1/zones/${zone}/servers/${id}/user_data/${key}`,
+      text: value,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  /** §5.4: 202 with a (placeholder) task; the server state is what matters, so the body is not read. */
+  async action(zone: string, id: string, action: ScalewayAction, options: CallOptions = {}): Promise<void> {
+    await this.http.request({
+      method: 'POST',
+      path: `/instance/v1/zones/${zone}/servers/${id}/action`,
+      json: { action },
+      // Power actions converge on a state, and a repeated terminate finds the server gone or terminating.
+      idempotent: true,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  async deleteServer(zone: string, id: string, options: CallOptions = {}): Promise<void> {
+    await this.http.request({
+      method: 'DELETE',
+      path: `/instance/v1/zones/${zone}/servers/${id}`,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  async deleteLocalVolume(zone: string, id: string, options: CallOptions = {}): Promise<void> {
+    await this.http.request({
+      method: 'DELETE',
+      path: `/instance/v1/zones/${zone}/volumes/${id}`,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  async deleteBlockVolume(zone: string, id: string, options: CallOptions = {}): Promise<void> {
+    await this.http.request({
+      method: 'DELETE',
+      path: `/block/v1/zones/${zone}/volumes/${id}`,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  /** §10.1: every local image of a label in a zone (both storage types). */
+  async localImages(zone: string, label: string, options: CallOptions = {}) {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: '/marketplace/v2/local-images',
+      query: { image_label: label, zone, order_by: 'type_asc' },
+      schema: scalewayLocalImageListSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data.local_images;
+  }
+
+  /** §2.3: proves key and project together. */
+  async getProject(projectId: string, options: CallOptions = {}): Promise<void> {
+    await this.http.request({
+      method: 'GET',
+      path: `/account/v3/projects/${projectId}`,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+}

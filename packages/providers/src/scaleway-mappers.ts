@@ -1,0 +1,117 @@
+import type { HttpErrorContext, MappedHttpError } from './http-client.js';
+import { type ScalewayServer, scalewayErrorSchema } from './scaleway-schemas.js';
+import { statusFallback } from './status-fallback.js';
+import type { VMInstance, VMStatus } from './types.js';
+
+/** Scaleway server state → ours (scaleway-api.md §5.1); a server stopping to terminate is being deleted (§5.3). */
+export function mapScalewayStatus(state: string, detail = ''): VMStatus {
+  switch (state) {
+    case 'running':
+      return 'running';
+    case 'stopped':
+    case 'stopped in place':
+      return 'off';
+    case 'starting':
+      return 'starting';
+    case 'stopping':
+      return detail === 'terminating' ? 'deleting' : 'stopping';
+    case 'locked':
+      return 'locked';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Labels as tags: `key=value`. */
+export function labelsToTags(labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(labels).map(([key, value]) => `${key}=${value}`);
+}
+
+/**
+ * Tags as labels: split on the first `=`. A tag without `=` (or with an empty key) is not a label and is ignored;
+ * a key present twice is dropped rather than guessed.
+ */
+export function tagsToLabels(tags: readonly string[]): Record<string, string> {
+  const labels = new Map<string, string>();
+  const ambiguous = new Set<string>();
+  for (const tag of tags) {
+    const separator = tag.indexOf('=');
+    if (separator <= 0) continue;
+    const key = tag.slice(0, separator);
+    if (labels.has(key)) ambiguous.add(key);
+    labels.set(key, tag.slice(separator + 1));
+  }
+  for (const key of ambiguous) labels.delete(key);
+  return Object.fromEntries(labels);
+}
+
+/** The public IPv4 of a server: `public_ips` (§3), else the deprecated `public_ip` mirror; `''` when none. */
+function publicIpv4(server: ScalewayServer): string {
+  const ipv4 = (server.public_ips ?? []).find((ip) => ip.family !== 'inet6' && ip.address);
+  return ipv4?.address ?? (server.public_ip?.family !== 'inet6' ? (server.public_ip?.address ?? '') : '');
+}
+
+/** A server as a VM; its id carries the zone (`{zone}/{uuid}`) so later calls go straight to it. */
+export function mapScalewayServer(server: ScalewayServer, zone: string): VMInstance {
+  return {
+    id: `${zone}/${server.id}`,
+    name: server.name,
+    ip: publicIpv4(server),
+    status: mapScalewayStatus(server.state, server.state_detail ?? ''),
+    statusDetail: server.state_detail ? `${server.state}: ${server.state_detail}` : server.state,
+    serverType: server.commercial_type,
+    location: zone,
+    createdAt: server.creation_date ?? '',
+    labels: tagsToLabels(server.tags ?? []),
+  };
+}
+
+type Verdict = Pick<MappedHttpError, 'category' | 'retryable'>;
+
+const SCALEWAY_ERROR_TYPES: Readonly<Record<string, Verdict>> = {
+  denied_authentication: { category: 'auth' },
+  invalid_auth: { category: 'auth' },
+  permissions_denied: { category: 'permission' },
+  not_found: { category: 'not_found' },
+  unknown_resource: { category: 'not_found' },
+  invalid_arguments: { category: 'invalid_request' },
+  // §5.5: wrong-state and transient-state refusals: re-poll, then decide.
+  transient_state: { category: 'conflict' },
+  locked: { category: 'conflict' },
+  precondition_failed: { category: 'conflict' },
+  conflict: { category: 'conflict' },
+  already_exists: { category: 'conflict' },
+  quotas_exceeded: { category: 'quota' },
+  out_of_stock: { category: 'capacity' },
+  too_many_requests: { category: 'rate_limited' },
+  resource_expired: { category: 'not_found' },
+  expired: { category: 'not_found' },
+};
+
+/**
+ * Read a failed Scaleway response (§7): `type` decides; the legacy `invalid_request_error` is a quota error when its
+ * message says so, an argument error when it carries `fields`, and a wrong-state refusal otherwise. 429 (an empty
+ * gateway body, §12) and 5xx are decided by status.
+ */
+export function mapScalewayError({ status, body }: HttpErrorContext): MappedHttpError {
+  const parsed = scalewayErrorSchema.safeParse(body);
+  const error = parsed.success ? parsed.data : {};
+  const fallback = statusFallback(status);
+  const type = error.type ?? undefined;
+  let verdict: Verdict | undefined;
+  if (status === 429) verdict = { category: 'rate_limited' };
+  else if (status >= 500 && type !== 'out_of_stock') verdict = { category: 'unavailable' };
+  else if (type === 'invalid_request_error') {
+    if (/quota/i.test(error.message ?? '')) verdict = { category: 'quota' };
+    else if (error.fields !== undefined) verdict = { category: 'invalid_request' };
+    else verdict = { category: 'conflict' };
+  } else if (type !== undefined) verdict = SCALEWAY_ERROR_TYPES[type];
+  const resource = error.resource
+    ? ` (${error.resource}${error.resource_id ? ` ${error.resource_id}` : ''})`
+    : '';
+  return {
+    ...(verdict ?? fallback),
+    message: `Scaleway API ${status}${type === undefined ? '' : ` ${type}`}: ${error.message ?? fallback.message}${resource}`,
+    ...(type === undefined ? {} : { code: type }),
+  };
+}

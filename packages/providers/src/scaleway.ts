@@ -1,0 +1,683 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ScalewayZone,
+  scalewayProjectIdSchema,
+  scalewaySecretKeySchema,
+  type VMSize,
+  vmSizeSchema,
+} from '@simple-agent-manager/shared';
+import { z } from 'zod';
+import { mapConcurrent } from './concurrency.js';
+import { invalidInput, isProviderError, ProviderError } from './errors.js';
+import { type RetryOptions, resolveRetryOptions, retryDelayMs, sleep } from './retry.js';
+import {
+  SCALEWAY_API_URL,
+  SCALEWAY_DEFAULT_IMAGE,
+  SCALEWAY_DEFAULT_ZONE,
+  SCALEWAY_PROVIDER_LOCATIONS,
+  SCALEWAY_SIZES,
+  SCALEWAY_ZONE_IDS,
+} from './scaleway-catalog.js';
+import { type CallOptions, type ScalewayAction, ScalewayClient } from './scaleway-client.js';
+import { labelsToTags, mapScalewayServer } from './scaleway-mappers.js';
+import type { ScalewayServer } from './scaleway-schemas.js';
+import type {
+  Provider,
+  ProviderLocation,
+  RequestOptions,
+  ScalewayProviderConfig,
+  SizeConfig,
+  VMConfig,
+  VMInstance,
+} from './types.js';
+import { parseInput } from './validation.js';
+
+const PROVIDER = 'scaleway';
+/** §8.1: per_page is at most 100. */
+const PAGE_SIZE = 100;
+/** 100 000 servers in one zone; an `X-Total-Count` beyond it is not believed. */
+const MAX_PAGES = 1_000;
+const ZONE_CONCURRENCY = 10;
+const PAGE_CONCURRENCY = 8;
+/** How many state changes one delete follows before giving up (each is a re-read after a refusal or a wait). */
+const MAX_DELETE_STEPS = 8;
+const MAX_POLL_INTERVAL_MS = 5_000;
+/**
+ * Marks each create so that a create whose answer was lost can be found again. It has no `=`, so it is never read
+ * back as a label.
+ */
+const CREATION_TAG_PREFIX = 'sam-creation:';
+/** §9: the key cloud-init reads. */
+const CLOUD_INIT_KEY = 'cloud-init';
+/** UNCONFIRMED (scaleway-api.md §9): no documented API limit; Terraform caps cloud-init at 127 998 characters. */
+const MAX_USER_DATA_LENGTH = 127_998;
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const zoneSchema = z.enum(SCALEWAY_ZONE_IDS as [ScalewayZone, ...ScalewayZone[]], {
+  error: `must be one of ${SCALEWAY_ZONE_IDS.join(', ')}`,
+});
+const imageSchema = z
+  .string()
+  .regex(
+    /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z0-9][a-z0-9_-]{0,63})$/,
+    'must be a Marketplace label (e.g. ubuntu_noble) or an image UUID',
+  );
+
+// UNCONFIRMED (scaleway-api.md §12): tag length, charset and count limits are not documented; these bounds keep
+// every label storable as one `key=value` tag that the list filter can carry.
+const labelKeySchema = z
+  .string()
+  .min(1, 'label keys must not be empty')
+  .max(64, 'label keys must be at most 64 characters')
+  .regex(/^[^=,\s]+$/, 'label keys must not contain "=", "," or whitespace');
+const labelValueSchema = z
+  .string()
+  .max(128, 'label values must be at most 128 characters')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'label values must not contain control characters');
+const labelsSchema = z
+  .record(labelKeySchema, labelValueSchema)
+  .refine((labels) => Object.keys(labels).length <= 50, 'at most 50 labels');
+
+const vmConfigSchema = z.object({
+  // UNCONFIRMED (scaleway-api.md §12): name limits are not documented; a hostname-like name is always accepted.
+  name: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(63, 'must be at most 63 characters')
+    .regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, 'must be letters, digits, ".", "_" or "-"'),
+  size: vmSizeSchema,
+  location: z.string(),
+  userData: z.string().max(MAX_USER_DATA_LENGTH, `must be at most ${MAX_USER_DATA_LENGTH} characters`),
+  labels: labelsSchema.optional(),
+  image: imageSchema.optional(),
+});
+
+const configSchema = z
+  .object({
+    secretKey: scalewaySecretKeySchema,
+    projectId: scalewayProjectIdSchema,
+    zone: zoneSchema.optional(),
+    zones: z.array(zoneSchema).min(1, 'must name at least one zone').optional(),
+    image: imageSchema.optional(),
+    apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    timeoutMs: z.number().int().positive().max(600_000).optional(),
+    waitTimeoutMs: z.number().int().nonnegative().max(3_600_000).optional(),
+    pollIntervalMs: z.number().int().positive().max(60_000).optional(),
+  })
+  .refine(
+    (config) => config.zones === undefined || config.zones.includes(config.zone ?? SCALEWAY_DEFAULT_ZONE),
+    {
+      path: ['zone'],
+      message: 'must be one of the configured zones',
+    },
+  );
+
+interface ServerRef {
+  zone: string;
+  uuid: string;
+}
+
+interface Located {
+  zone: string;
+  server: ScalewayServer;
+}
+
+/** A wait's budget: where it must stop, the caller's signal and the values to keep out of errors. */
+interface WaitBudget extends CallOptions {
+  deadline: number;
+}
+
+/**
+ * Scaleway Instance API v1 (scaleway-api.md). VM ids are `{zone}/{uuid}`, so every call by id costs one request in
+ * the right zone; bare UUIDs (from older records) are looked up in the default zone, then in the others at once.
+ */
+export class ScalewayProvider implements Provider {
+  readonly name = PROVIDER;
+  readonly locations: readonly ProviderLocation[];
+  readonly sizes: Readonly<Record<VMSize, SizeConfig>> = SCALEWAY_SIZES;
+  readonly #client: ScalewayClient;
+  readonly #projectId: string;
+  readonly #zone: string;
+  readonly #zones: readonly string[];
+  readonly #image: string;
+  readonly #retry: RetryOptions;
+  readonly #waitTimeoutMs: number;
+  readonly #pollIntervalMs: number;
+  /** (zone, label, commercial type) → image UUID; a promise, so concurrent creates share one lookup. */
+  readonly #images = new Map<string, Promise<string>>();
+
+  constructor(config: Omit<ScalewayProviderConfig, 'provider'> & { provider?: 'scaleway' }) {
+    const valid = parseInput(PROVIDER, configSchema, config, 'config');
+    this.#projectId = valid.projectId;
+    this.#zone = valid.zone ?? SCALEWAY_DEFAULT_ZONE;
+    this.#zones = valid.zones ?? SCALEWAY_ZONE_IDS;
+    this.#image = valid.image ?? SCALEWAY_DEFAULT_IMAGE;
+    this.#retry = resolveRetryOptions(config.retry);
+    this.#waitTimeoutMs = valid.waitTimeoutMs ?? 60_000;
+    this.#pollIntervalMs = valid.pollIntervalMs ?? 1_000;
+    this.locations = SCALEWAY_PROVIDER_LOCATIONS.filter((location) => this.#zones.includes(location.id));
+    this.#client = new ScalewayClient({
+      secretKey: valid.secretKey,
+      baseUrl: (valid.apiUrl ?? SCALEWAY_API_URL).replace(/\/+$/, ''),
+      fetch: config.fetch,
+      timeoutMs: valid.timeoutMs ?? 30_000,
+      retry: this.#retry,
+      onEvent: config.onEvent,
+    });
+  }
+
+  /**
+   * Three steps (scaleway-api.md §4.2): `POST /servers` (stopped) → cloud-init as text/plain → `poweron`. Resolves
+   * when poweron is accepted, with status `starting` and no IP yet. Anything failing after the POST, or an abort,
+   * deletes the server and its volumes before rejecting.
+   */
+  async createVM(config: VMConfig, options: RequestOptions = {}): Promise<VMInstance> {
+    const valid = parseInput(PROVIDER, vmConfigSchema, config, 'vm');
+    const zone = this.#zoneOffering(valid.location, valid.size);
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const commercialType = this.sizes[valid.size].type;
+    const image = await this.#resolveImage(zone, valid.image ?? this.#image, commercialType, signal);
+    const creationTag = `${CREATION_TAG_PREFIX}${randomUUID()}`;
+    const body = {
+      name: valid.name,
+      commercial_type: commercialType,
+      image,
+      project: this.#projectId,
+      dynamic_ip_required: true,
+      tags: [...labelsToTags(valid.labels ?? {}), creationTag],
+    };
+    // The user data holds secrets: keep it out of every error of this create, whichever request fails.
+    const call: CallOptions = { signal, secrets: [valid.userData] };
+    const server = await this.#postServer(zone, body, creationTag, call);
+    try {
+      signal?.throwIfAborted();
+      // §9: cloud-init must be in place before the first boot.
+      await this.#client.setUserData(zone, server.id, CLOUD_INIT_KEY, valid.userData, call);
+      await this.#act(zone, server.id, 'poweron', call);
+    } catch (error) {
+      await this.#discardCreated(zone, server, error, call.secrets);
+      throw error;
+    }
+    return { ...mapScalewayServer(server, zone), status: 'starting', statusDetail: 'starting', ip: '' };
+  }
+
+  /**
+   * Delete the server from any state, then every volume it left (scaleway-api.md §6.4). Waits only for a transient
+   * state to settle or a block volume to detach, at most `waitTimeoutMs`.
+   */
+  async deleteVM(id: string, options: RequestOptions = {}): Promise<void> {
+    const ref = this.#requireId(id);
+    options.signal?.throwIfAborted();
+    const found = await this.#find(ref, options.signal);
+    if (found === undefined) return;
+    await this.#destroy(found.zone, found.server, {
+      deadline: Date.now() + this.#waitTimeoutMs,
+      signal: options.signal,
+    });
+  }
+
+  async getVM(id: string, options: RequestOptions = {}): Promise<VMInstance | null> {
+    const ref = this.#parseId(id);
+    if (ref === undefined) return null;
+    options.signal?.throwIfAborted();
+    const found = await this.#find(ref, options.signal);
+    return found === undefined ? null : mapScalewayServer(found.server, found.zone);
+  }
+
+  /**
+   * Every zone at once (bounded), every page (page 1, then the rest at once from `X-Total-Count`), filtered by
+   * project and tags on the server and by exact labels here. A failing zone fails the whole call, naming the zone.
+   */
+  async listVMs(labels: Record<string, string> = {}, options: RequestOptions = {}): Promise<VMInstance[]> {
+    const filter = parseInput(PROVIDER, labelsSchema, labels, 'labels');
+    const { signal } = options;
+    signal?.throwIfAborted();
+    // A value with a comma cannot travel in the comma-joined tags filter (§8.1); it is matched here only.
+    const tags = labelsToTags(
+      Object.fromEntries(Object.entries(filter).filter(([, value]) => !value.includes(','))),
+    );
+    const perZone = await mapConcurrent(this.#zones, ZONE_CONCURRENCY, async (zone) => {
+      try {
+        return await this.#listZone(zone, tags.length === 0 ? undefined : tags.join(','), signal);
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        throw new ProviderError({
+          ...errorFields(error),
+          message: `Listing servers in ${zone} failed: ${error.message}`,
+        });
+      }
+    });
+    return perZone
+      .flat()
+      .filter((vm) => Object.entries(filter).every(([key, value]) => vm.labels[key] === value));
+  }
+
+  powerOff(id: string, options: RequestOptions = {}): Promise<void> {
+    return this.#power(id, 'poweroff', options.signal);
+  }
+
+  powerOn(id: string, options: RequestOptions = {}): Promise<void> {
+    return this.#power(id, 'poweron', options.signal);
+  }
+
+  /**
+   * scaleway-api.md §2.3: reading the project proves key and project together (401 or 404: false). A key without
+   * Account permission (403) is checked against what the provider needs: listing the project's servers.
+   */
+  async validateToken(options: RequestOptions = {}): Promise<boolean> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    try {
+      await this.#client.getProject(this.#projectId, { signal });
+      return true;
+    } catch (error) {
+      if (isProviderError(error, 'auth', 'not_found')) return false;
+      if (!isProviderError(error, 'permission')) throw error;
+    }
+    try {
+      await this.#client.listServers(
+        this.#zone,
+        { project: this.#projectId, page: 1, perPage: 1 },
+        { signal },
+      );
+      return true;
+    } catch (error) {
+      if (isProviderError(error, 'auth', 'permission')) return false;
+      throw error;
+    }
+  }
+
+  #zoneOffering(location: string, size: VMSize): string {
+    const zone = this.locations.find((candidate) => candidate.id === location);
+    if (zone === undefined) {
+      throw invalidInput(PROVIDER, 'vm.location', `unknown zone; use one of ${this.#zones.join(', ')}`);
+    }
+    if (!zone.sizes.includes(size)) {
+      const offered = this.locations
+        .filter((candidate) => candidate.sizes.includes(size))
+        .map((candidate) => candidate.id);
+      throw invalidInput(
+        PROVIDER,
+        'vm.size',
+        `"${size}" (${this.sizes[size].type}) is not offered in ${zone.id}; it is offered in ${offered.join(', ') || 'no configured zone'}`,
+      );
+    }
+    return zone.id;
+  }
+
+  /** §10: a UUID is used as is; a label is resolved per zone, once per (zone, label, commercial type). */
+  async #resolveImage(zone: string, image: string, commercialType: string, signal: AbortSignal | undefined) {
+    if (UUID.test(image)) return image;
+    // §10.2: labels use "_" where people write "-".
+    const label = image.replaceAll('-', '_');
+    const key = `${zone}|${label}|${commercialType}`;
+    let lookup = this.#images.get(key);
+    if (lookup === undefined) {
+      // Shared by every create that needs it, so it runs without any one caller's signal.
+      lookup = this.#lookupImage(zone, label, commercialType);
+      this.#images.set(key, lookup);
+      lookup.catch(() => this.#images.delete(key));
+    }
+    return abortable(lookup, signal);
+  }
+
+  async #lookupImage(zone: string, label: string, commercialType: string): Promise<string> {
+    let images: Awaited<ReturnType<ScalewayClient['localImages']>>;
+    try {
+      images = await this.#client.localImages(zone, label);
+    } catch (error) {
+      if (isProviderError(error, 'not_found')) {
+        throw invalidInput(PROVIDER, 'vm.image', `unknown image label "${label}" in ${zone}`);
+      }
+      throw error;
+    }
+    const compatible = images.filter((image) =>
+      (image.compatible_commercial_types ?? []).some((type) => type.toUpperCase() === commercialType),
+    );
+    // Local storage first: DEV1/GP1 boot from their local SSD; an SBS root only when no local image exists.
+    const chosen =
+      compatible.find((image) => image.type === 'instance_local') ??
+      compatible.find((image) => image.type === 'instance_sbs');
+    if (chosen === undefined) {
+      throw invalidInput(
+        PROVIDER,
+        'vm.image',
+        `no "${label}" image in ${zone} is compatible with ${commercialType}`,
+      );
+    }
+    return chosen.id;
+  }
+
+  /**
+   * POST the server. When the answer is lost (timeout, dropped connection, 5xx) or the caller aborts, the server
+   * may exist anyway: find it by its creation tag before retrying or giving up, so there is never a duplicate and
+   * never an untracked server.
+   */
+  async #postServer(
+    zone: string,
+    body: Record<string, unknown>,
+    creationTag: string,
+    call: CallOptions,
+  ): Promise<ScalewayServer> {
+    const { signal, secrets } = call;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#client.createServer(zone, body, call);
+      } catch (error) {
+        const aborted = signal?.aborted === true;
+        if (!aborted && !isProviderError(error, 'network', 'timeout', 'unavailable')) throw error;
+        let existing: ScalewayServer | undefined;
+        try {
+          existing = await this.#findByTag(zone, creationTag, secrets);
+        } catch (lookupError) {
+          attachCleanupError(error, lookupError);
+          throw error;
+        }
+        if (existing !== undefined && !aborted) return existing;
+        if (existing !== undefined) {
+          await this.#discardCreated(zone, existing, error, secrets);
+          throw error;
+        }
+        if (aborted || !(error instanceof ProviderError) || attempt >= this.#retry.maxRetries) throw error;
+        await sleep(retryDelayMs(attempt, this.#retry, error.retryAfterMs), signal);
+      }
+    }
+  }
+
+  async #findByTag(
+    zone: string,
+    tag: string,
+    secrets: CallOptions['secrets'],
+  ): Promise<ScalewayServer | undefined> {
+    const { servers } = await this.#client.listServers(
+      zone,
+      { project: this.#projectId, tags: tag, page: 1, perPage: PAGE_SIZE },
+      { secrets },
+    );
+    return servers.find((server) => server.tags?.includes(tag));
+  }
+
+  /** Delete a server this call created, without the caller's (possibly aborted) signal; failures join `error`. */
+  async #discardCreated(
+    zone: string,
+    server: ScalewayServer,
+    error: unknown,
+    secrets: CallOptions['secrets'],
+  ): Promise<void> {
+    try {
+      await this.#destroy(zone, server, { deadline: Date.now() + this.#waitTimeoutMs, secrets });
+    } catch (cleanupError) {
+      attachCleanupError(error, cleanupError);
+    }
+  }
+
+  async #destroy(zone: string, server: ScalewayServer, budget: WaitBudget): Promise<void> {
+    // Every volume seen on any read: the server may gain or show volumes between reads (§6.4: remember them first).
+    const volumes = new Map<string, string>();
+    const remember = (read: ScalewayServer | undefined) => {
+      for (const volume of Object.values(read?.volumes ?? {}))
+        volumes.set(volume.id, volume.volume_type ?? 'l_ssd');
+      return read;
+    };
+    let current = remember(server);
+    let terminated = false;
+    for (let step = 0; current !== undefined; step++) {
+      if (step >= MAX_DELETE_STEPS) {
+        throw this.#conflict(
+          `server ${zone}/${server.id} kept changing state (${current.state}); try again`,
+          true,
+        );
+      }
+      const id: string = current.id;
+      let outcome: 'done' | 'gone' | 'refused' = 'refused';
+      switch (current.state) {
+        case 'running':
+        case 'stopped in place':
+          // §6.2: terminate is the fast path from these states and removes the l_ssd volumes itself.
+          outcome = await this.#stateChange(() => this.#client.action(zone, id, 'terminate', budget));
+          terminated = outcome === 'done';
+          break;
+        case 'stopped':
+          // §6.1: DELETE works only when stopped, and leaves every volume behind.
+          outcome = await this.#stateChange(() => this.#client.deleteServer(zone, id, budget));
+          break;
+        case 'starting':
+        case 'stopping':
+          current = remember(await this.#waitForStable(zone, id, budget));
+          continue;
+        case 'locked':
+          throw this.#conflict(`server ${zone}/${id} is locked by Scaleway and cannot be deleted now`, false);
+        default:
+          throw this.#conflict(`server ${zone}/${id} is in an unknown state "${current.state}"`, false);
+      }
+      current = outcome === 'refused' ? remember(await this.#read(zone, id, budget)) : undefined;
+    }
+    // After our terminate only the block volumes remain (detached, not deleted, §6.2); otherwise any may remain.
+    const remaining = [...volumes]
+      .map(([id, type]) => ({ id, type }))
+      .filter((volume) => !terminated || volume.type === 'sbs_volume');
+    await Promise.all(remaining.map((volume) => this.#deleteVolume(zone, volume, budget)));
+  }
+
+  /** Run a state-changing request: `done`, `gone` (the server no longer exists) or `refused` by the server's state. */
+  async #stateChange(request: () => Promise<void>): Promise<'done' | 'gone' | 'refused'> {
+    try {
+      await request();
+      return 'done';
+    } catch (error) {
+      if (isProviderError(error, 'not_found')) return 'gone';
+      if (isProviderError(error, 'conflict') && error.code !== 'locked') return 'refused';
+      throw error;
+    }
+  }
+
+  /** §6.4 step 6: l_ssd through the Instance API, sbs through the Block API once detached; 404 means done. */
+  async #deleteVolume(zone: string, volume: { id: string; type: string }, budget: WaitBudget): Promise<void> {
+    const remove =
+      volume.type === 'sbs_volume'
+        ? () => this.#client.deleteBlockVolume(zone, volume.id, budget)
+        : () => this.#client.deleteLocalVolume(zone, volume.id, budget);
+    for (let delay = this.#pollIntervalMs; ; delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)) {
+      try {
+        await remove();
+        return;
+      } catch (error) {
+        if (isProviderError(error, 'not_found')) return;
+        // Still attached or detaching (§6.3: the CLI waits for "available" with no references).
+        if (!isProviderError(error, 'conflict', 'invalid_request')) throw error;
+        await this.#pause(delay, budget, `volume ${zone}/${volume.id} to be released`);
+      }
+    }
+  }
+
+  /** Poll until the server leaves starting/stopping; `undefined` once it is gone. */
+  async #waitForStable(zone: string, id: string, budget: WaitBudget): Promise<ScalewayServer | undefined> {
+    for (let delay = this.#pollIntervalMs; ; delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)) {
+      await this.#pause(delay, budget, `server ${zone}/${id} to leave its transient state`);
+      const server = await this.#read(zone, id, budget);
+      if (server === undefined || (server.state !== 'starting' && server.state !== 'stopping')) return server;
+    }
+  }
+
+  async #pause(delay: number, budget: WaitBudget, what: string): Promise<void> {
+    const remaining = budget.deadline - Date.now();
+    if (remaining <= 0) {
+      throw new ProviderError({
+        provider: PROVIDER,
+        category: 'timeout',
+        retryable: true,
+        message: `Gave up waiting for ${what} after ${this.#waitTimeoutMs} ms; deleting again later will finish the job`,
+      });
+    }
+    await sleep(Math.min(delay, remaining), budget.signal);
+  }
+
+  async #power(id: string, action: 'poweron' | 'poweroff', signal: AbortSignal | undefined): Promise<void> {
+    const ref = this.#requireId(id);
+    signal?.throwIfAborted();
+    let zone = ref.zone;
+    if (zone === '') {
+      const found = await this.#find(ref, signal);
+      if (found === undefined) {
+        throw new ProviderError({
+          provider: PROVIDER,
+          category: 'not_found',
+          message: `server ${ref.uuid} not found`,
+        });
+      }
+      zone = found.zone;
+    }
+    await this.#act(zone, ref.uuid, action, { signal });
+  }
+
+  /**
+   * One action. A refusal because of the state is re-read: if the server is already where the action leads (or on
+   * its way), the action has nothing to do and resolves.
+   */
+  async #act(zone: string, id: string, action: ScalewayAction, call: CallOptions): Promise<void> {
+    try {
+      await this.#client.action(zone, id, action, call);
+    } catch (error) {
+      if (!isProviderError(error, 'conflict')) throw error;
+      const server = await this.#read(zone, id, call);
+      const arrived = action === 'poweron' ? ['running', 'starting'] : ['stopped', 'stopping'];
+      if (server !== undefined && arrived.includes(server.state)) return;
+      throw error;
+    }
+  }
+
+  /** A server of this project in `zone`, or `undefined`. */
+  async #read(zone: string, id: string, call: CallOptions): Promise<ScalewayServer | undefined> {
+    try {
+      const server = await this.#client.getServer(zone, id, call);
+      return server.project === undefined || server.project === null || server.project === this.#projectId
+        ? server
+        : undefined;
+    } catch (error) {
+      if (isProviderError(error, 'not_found')) return undefined;
+      throw error;
+    }
+  }
+
+  /** By zonal id: one request. By bare UUID: the default zone, then every other configured zone at once. */
+  async #find(ref: ServerRef, signal: AbortSignal | undefined): Promise<Located | undefined> {
+    if (ref.zone !== '') {
+      const server = await this.#read(ref.zone, ref.uuid, { signal });
+      return server === undefined ? undefined : { zone: ref.zone, server };
+    }
+    const first = await this.#read(this.#zone, ref.uuid, { signal });
+    if (first !== undefined) return { zone: this.#zone, server: first };
+    const others = this.#zones.filter((zone) => zone !== this.#zone);
+    const found = await mapConcurrent(others, ZONE_CONCURRENCY, (zone) =>
+      this.#read(zone, ref.uuid, { signal }),
+    );
+    const index = found.findIndex((server) => server !== undefined);
+    const server = found[index];
+    return server === undefined ? undefined : { zone: others[index] as string, server };
+  }
+
+  async #listZone(
+    zone: string,
+    tags: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<VMInstance[]> {
+    const page = (number: number) =>
+      this.#client.listServers(
+        zone,
+        { project: this.#projectId, tags, page: number, perPage: PAGE_SIZE },
+        { signal },
+      );
+    const first = await page(1);
+    const servers = [...first.servers];
+    if (first.total !== undefined) {
+      const pages = Math.ceil(first.total / PAGE_SIZE);
+      if (pages > MAX_PAGES) {
+        throw new ProviderError({
+          provider: PROVIDER,
+          category: 'invalid_response',
+          message: `Scaleway reported ${first.total} servers in ${zone}, more than this library will page through`,
+        });
+      }
+      const rest = await mapConcurrent(
+        Array.from({ length: Math.max(pages - 1, 0) }, (_, index) => index + 2),
+        PAGE_CONCURRENCY,
+        async (number) => (await page(number)).servers,
+      );
+      servers.push(...rest.flat());
+    } else {
+      // Without X-Total-Count, walk the pages until a short one (§8.1, the SDKs' loop).
+      for (let number = 2, last = first.servers; last.length === PAGE_SIZE && number <= MAX_PAGES; number++) {
+        last = (await page(number)).servers;
+        servers.push(...last);
+      }
+    }
+    const byId = new Map<string, VMInstance>();
+    for (const server of servers) {
+      if (server.project !== undefined && server.project !== null && server.project !== this.#projectId)
+        continue;
+      byId.set(server.id, mapScalewayServer(server, zone));
+    }
+    return [...byId.values()];
+  }
+
+  #parseId(id: string): ServerRef | undefined {
+    if (typeof id !== 'string') return undefined;
+    const slash = id.indexOf('/');
+    const zone = slash === -1 ? '' : id.slice(0, slash);
+    const uuid = slash === -1 ? id : id.slice(slash + 1);
+    if (!UUID.test(uuid)) return undefined;
+    if (zone !== '' && !SCALEWAY_ZONE_IDS.includes(zone)) return undefined;
+    return { zone, uuid };
+  }
+
+  #requireId(id: string): ServerRef {
+    const ref = this.#parseId(id);
+    if (ref === undefined) {
+      throw invalidInput(PROVIDER, 'id', 'must be "{zone}/{uuid}" with a known zone, or a server UUID');
+    }
+    return ref;
+  }
+
+  #conflict(message: string, retryable: boolean): ProviderError {
+    return new ProviderError({ provider: PROVIDER, category: 'conflict', retryable, message });
+  }
+}
+
+function errorFields(error: ProviderError) {
+  return {
+    provider: error.provider,
+    category: error.category,
+    retryable: error.retryable,
+    cause: error,
+    ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+    ...(error.code === undefined ? {} : { code: error.code }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+  };
+}
+
+function attachCleanupError(error: unknown, cleanupError: unknown): void {
+  if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise itself carries on for other callers). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

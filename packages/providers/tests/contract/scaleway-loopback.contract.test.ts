@@ -1,0 +1,9 @@
+import { ScalewayEmulator } from '@simple-agent-manager/cloud-emulator';
+import { afterAll } from 'vitest';
+import { runProviderContract } from './provider-contract.js';
+import { scalewayLoopbackTarget } from './scaleway-targets.js';
+
+const target = scalewayLoopbackTarget(new ScalewayEmulator({ clock: { mode: 'realtime', speed: 100 } }));
+afterAll(() => target.close());
+
+runProviderContract(target);
