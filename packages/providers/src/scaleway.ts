@@ -607,10 +607,15 @@ export class ScalewayProvider implements Provider {
       );
       servers.push(...rest.flat());
     } else {
-      // Without X-Total-Count, walk the pages until a short one (§8.1, the SDKs' loop).
+      // Without X-Total-Count, walk the pages until a short one (§8.1, the SDKs' loop), or one that brings nothing
+      // new (an API ignoring `page` would otherwise be walked to the page limit).
+      const seen = new Set(servers.map((server) => server.id));
       for (let number = 2, last = first.servers; last.length === PAGE_SIZE && number <= MAX_PAGES; number++) {
         last = (await page(number)).servers;
-        servers.push(...last);
+        const fresh = last.filter((server) => !seen.has(server.id));
+        if (fresh.length === 0) break;
+        for (const server of fresh) seen.add(server.id);
+        servers.push(...fresh);
       }
     }
     const byId = new Map<string, VMInstance>();

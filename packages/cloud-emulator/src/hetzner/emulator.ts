@@ -115,7 +115,13 @@ export class HetznerEmulator extends EmulatorBase {
   inventory(): InventoryItem[] {
     const items: InventoryItem[] = [];
     for (const server of this.#servers.values()) {
-      items.push({ kind: 'server', id: String(server.id), zone: server.location, orphaned: false });
+      items.push({
+        kind: 'server',
+        id: String(server.id),
+        zone: server.location,
+        orphaned: false,
+        detail: { name: server.name, status: server.status },
+      });
       // The primary IPv4 is created with the server and deleted with it (auto_delete).
       items.push({
         kind: 'ip',
