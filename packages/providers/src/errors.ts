@@ -143,6 +143,27 @@ export function isProviderError(
   return error instanceof ProviderError && (categories.length === 0 || categories.includes(error.category));
 }
 
+/**
+ * The same error with another message (e.g. naming the zone it happened in); the original becomes its cause, and
+ * its cleanup errors carry over.
+ */
+export function withMessage(error: ProviderError, message: string): ProviderError {
+  const copy = new ProviderError({
+    provider: error.provider,
+    category: error.category,
+    retryable: error.retryable,
+    message,
+    cause: error,
+    ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+    ...(error.code === undefined ? {} : { code: error.code }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+    ...(error.field === undefined ? {} : { field: error.field }),
+  });
+  copy.cleanupErrors.push(...error.cleanupErrors);
+  return copy;
+}
+
 /** An `invalid_input` error naming the rejected field. */
 export function invalidInput(provider: CredentialProvider, field: string, problem: string): ProviderError {
   return new ProviderError({

@@ -70,7 +70,10 @@ export function mapHetznerError({ status, body, headers }: HttpErrorContext): Ma
   const parsed = hetznerErrorSchema.safeParse(body);
   const fallback = statusFallback(status);
   const code = parsed.success ? parsed.data.error.code : undefined;
-  const verdict = (code === undefined ? undefined : HETZNER_ERROR_CODES[code]) ?? fallback;
+  const verdict =
+    (code !== undefined && Object.hasOwn(HETZNER_ERROR_CODES, code)
+      ? HETZNER_ERROR_CODES[code]
+      : undefined) ?? fallback;
   const apiMessage = parsed.success ? parsed.data.error.message : undefined;
   const reset = Number(headers.get('ratelimit-reset'));
   const retryAfterMs =

@@ -1,6 +1,7 @@
 import { hetznerTokenSchema, type VMSize, vmSizeSchema } from '@simple-agent-manager/shared';
 import { z } from 'zod';
 import { mapConcurrent } from './concurrency.js';
+import { createOnce } from './create-once.js';
 import { invalidInput, isProviderError, ProviderError } from './errors.js';
 import {
   HETZNER_API_URL,
@@ -11,7 +12,7 @@ import {
 import { mapHetznerError, mapHetznerServer } from './hetzner-mappers.js';
 import { hetznerServerListSchema, hetznerServerResponseSchema } from './hetzner-schemas.js';
 import { HttpClient } from './http-client.js';
-import { resolveRetryOptions } from './retry.js';
+import { type RetryOptions, resolveRetryOptions, retryOptionsSchema } from './retry.js';
 import type {
   HetznerProviderConfig,
   Provider,
@@ -80,6 +81,7 @@ const configSchema = z.object({
   token: hetznerTokenSchema,
   apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   timeoutMs: z.number().int().positive().max(600_000).optional(),
+  retry: retryOptionsSchema,
   image: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
@@ -93,17 +95,21 @@ export class HetznerProvider implements Provider {
   readonly sizes: Readonly<Record<VMSize, SizeConfig>> = HETZNER_SIZES;
   readonly #client: HttpClient;
   readonly #image: string;
+  readonly #retry: RetryOptions;
+  readonly #timeoutMs: number;
 
   constructor(config: Omit<HetznerProviderConfig, 'provider'> & { provider?: 'hetzner' }) {
     const valid = parseInput(PROVIDER, configSchema, config, 'config');
     this.#image = valid.image ?? HETZNER_DEFAULT_IMAGE;
+    this.#retry = resolveRetryOptions(valid.retry);
+    this.#timeoutMs = valid.timeoutMs ?? 30_000;
     this.#client = new HttpClient({
       provider: PROVIDER,
       baseUrl: (valid.apiUrl ?? HETZNER_API_URL).replace(/\/+$/, ''),
       authHeaders: { Authorization: `Bearer ${valid.token}` },
       fetch: config.fetch,
-      timeoutMs: valid.timeoutMs ?? 30_000,
-      retry: resolveRetryOptions(config.retry),
+      timeoutMs: this.#timeoutMs,
+      retry: this.#retry,
       mapError: mapHetznerError,
       onEvent: config.onEvent,
     });
@@ -130,47 +136,53 @@ export class HetznerProvider implements Provider {
     const labels = valid.labels ?? {};
     const { signal } = options;
     signal?.throwIfAborted();
-    try {
-      const { data } = await this.#client.request({
-        method: 'POST',
-        path: '/servers',
-        json: {
-          name: valid.name,
-          server_type: this.sizes[valid.size].type,
-          image: valid.image ?? this.#image,
-          location: location.id,
-          user_data: valid.userData,
-          labels,
-          start_after_create: true,
-          public_net: { enable_ipv4: true, enable_ipv6: true },
-        },
-        secrets: [valid.userData],
-        schema: hetznerServerResponseSchema,
-        signal,
-      });
-      return mapHetznerServer(data.server);
-    } catch (error) {
-      const aborted = signal?.aborted === true;
-      // The POST may have created the server even though we saw no answer. Hetzner names are unique per project,
-      // so the name finds it: adopt it, or delete it if the caller has given up.
-      if (!aborted && !isProviderError(error, 'network', 'timeout', 'unavailable')) throw error;
-      const cleanup = async () => {
-        const existing = await this.#findByName(valid.name, labels);
-        if (existing === undefined) return undefined;
-        if (aborted) {
-          await this.deleteVM(existing.id);
-          return undefined;
+    // Hetzner names are unique per project, so the name finds a server whose create answer was lost.
+    return createOnce<VMInstance>({
+      post: async () => {
+        const { data } = await this.#client.request({
+          method: 'POST',
+          path: '/servers',
+          json: {
+            name: valid.name,
+            server_type: this.sizes[valid.size].type,
+            image: valid.image ?? this.#image,
+            location: location.id,
+            user_data: valid.userData,
+            labels,
+            start_after_create: true,
+            public_net: { enable_ipv4: true, enable_ipv6: true },
+          },
+          secrets: [valid.userData],
+          schema: hetznerServerResponseSchema,
+        });
+        return mapHetznerServer(data.server);
+      },
+      find: () => this.#findByName(valid.name, labels),
+      discard: async (vm, error) => {
+        try {
+          await this.deleteVM(vm.id);
+        } catch (cleanupError) {
+          this.#cleanupFailed(error, cleanupError, `server ${vm.id}`);
         }
-        return existing;
-      };
-      try {
-        const adopted = await cleanup();
-        if (adopted !== undefined) return adopted;
-      } catch (cleanupError) {
-        if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
-      }
-      throw error;
-    }
+      },
+      lookupFailed: (error, lookupError) =>
+        this.#cleanupFailed(error, lookupError, `a server named ${valid.name}`),
+      signal,
+      // A retried POST would meet its own late twin as a name conflict: fail instead, after the lookup.
+      retry: { ...this.#retry, maxRetries: 0 },
+      graceMs: Math.min(this.#timeoutMs, 5_000),
+      pollIntervalMs: Math.max(Math.round(Math.min(this.#timeoutMs, 5_000) / 8), 10),
+    });
+  }
+
+  #cleanupFailed(error: unknown, cleanupError: unknown, resource: string): void {
+    if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
+    this.#client.report({
+      type: 'cleanup_failed',
+      resource,
+      category: isProviderError(cleanupError) ? cleanupError.category : 'unknown',
+      message: cleanupError instanceof Error ? cleanupError.message : String(cleanupError),
+    });
   }
 
   async deleteVM(id: string, options: RequestOptions = {}): Promise<void> {

@@ -42,7 +42,17 @@ export type HttpEvent =
       category: ProviderErrorCategory;
       statusCode?: number;
     }
-  | { type: 'error'; method: string; url: string; attempt: number; category: ProviderErrorCategory };
+  | { type: 'error'; method: string; url: string; attempt: number; category: ProviderErrorCategory }
+  /**
+   * A resource the library tried to remove after a failure could not be removed (e.g. the server of a create the
+   * caller aborted). Reported here as well as on the error, since an abort reason cannot carry it.
+   */
+  | {
+      type: 'cleanup_failed';
+      resource: string;
+      category: ProviderErrorCategory | 'unknown';
+      message: string;
+    };
 
 /** How a provider's client is set up. */
 export interface HttpClientConfig {
@@ -287,6 +297,11 @@ export class HttpClient {
       result[name] = name in this.#config.authHeaders ? REDACTED : value;
     }
     return result;
+  }
+
+  /** Report an event that is not a request's (a failed cleanup) to the observer. */
+  report(event: HttpEvent): void {
+    this.#emit(event);
   }
 
   #emit(event: HttpEvent): void {

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** How retryable failures are retried. */
 export interface RetryOptions {
   /** Retries after the first attempt. Default 3. */
@@ -18,9 +20,23 @@ export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = Object.freeze({
   random: Math.random,
 });
 
-/** Merge a partial policy over the defaults. */
-export function resolveRetryOptions(options: Partial<RetryOptions> | undefined): RetryOptions {
-  return { ...DEFAULT_RETRY_OPTIONS, ...options };
+/** A caller's partial retry policy, validated (a NaN or infinite count would retry forever). */
+export const retryOptionsSchema = z
+  .object({
+    maxRetries: z.number().int().min(0).max(10),
+    baseDelayMs: z.number().min(0).max(60_000),
+    maxDelayMs: z.number().min(0).max(600_000),
+    random: z.custom<() => number>((value) => typeof value === 'function', 'must be a function'),
+  })
+  .partial()
+  .optional();
+
+/** Merge a partial policy over the defaults; fields given as `undefined` keep their default. */
+export function resolveRetryOptions(
+  options: { [Key in keyof RetryOptions]?: RetryOptions[Key] | undefined } | undefined,
+): RetryOptions {
+  const given = Object.entries(options ?? {}).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_RETRY_OPTIONS, ...Object.fromEntries(given) };
 }
 
 /**
@@ -47,6 +63,26 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(date - now, 0);
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise itself carries on, e.g. for other callers). */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Wait `ms` milliseconds; rejects with the signal's reason, untouched, as soon as it aborts. */

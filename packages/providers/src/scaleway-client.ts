@@ -60,8 +60,12 @@ export class ScalewayClient {
       signal: options.signal,
       secrets: options.secrets,
     });
-    const total = Number(headers.get('x-total-count') ?? Number.NaN);
-    return { servers: data.servers, total: Number.isSafeInteger(total) && total >= 0 ? total : undefined };
+    const header = headers.get('x-total-count')?.trim() ?? '';
+    const total = /^\d+$/.test(header) ? Number(header) : undefined;
+    return {
+      servers: data.servers,
+      total: total !== undefined && Number.isSafeInteger(total) ? total : undefined,
+    };
   }
 
   async createServer(zone: string, body: Record<string, unknown>, options: CallOptions = {}) {

@@ -88,10 +88,13 @@ const SCALEWAY_ERROR_TYPES: Readonly<Record<string, Verdict>> = {
   expired: { category: 'not_found' },
 };
 
+/** §5.5, §6.1: the legacy wrong-state messages ("server should be running", "instance should be powered off"…). */
+const WRONG_STATE = /should be|powered off|not in '?\w+'? state|transient|protected|in use|locked/i;
+
 /**
  * Read a failed Scaleway response (§7): `type` decides; the legacy `invalid_request_error` is a quota error when its
- * message says so, an argument error when it carries `fields`, and a wrong-state refusal otherwise. 429 (an empty
- * gateway body, §12) and 5xx are decided by status.
+ * message says so, a wrong-state refusal when its message speaks of state, and an argument error otherwise. 429 (an
+ * empty gateway body, §12) and 5xx are decided by status.
  */
 export function mapScalewayError({ status, body }: HttpErrorContext): MappedHttpError {
   const parsed = scalewayErrorSchema.safeParse(body);
@@ -102,16 +105,20 @@ export function mapScalewayError({ status, body }: HttpErrorContext): MappedHttp
   if (status === 429) verdict = { category: 'rate_limited' };
   else if (status >= 500 && type !== 'out_of_stock') verdict = { category: 'unavailable' };
   else if (type === 'invalid_request_error') {
-    if (/quota/i.test(error.message ?? '')) verdict = { category: 'quota' };
-    else if (error.fields !== undefined) verdict = { category: 'invalid_request' };
-    else verdict = { category: 'conflict' };
-  } else if (type !== undefined) verdict = SCALEWAY_ERROR_TYPES[type];
+    const message = error.message ?? '';
+    if (/quota/i.test(message)) verdict = { category: 'quota' };
+    else if (error.fields === undefined && WRONG_STATE.test(message)) verdict = { category: 'conflict' };
+    else verdict = { category: 'invalid_request' };
+  } else if (type !== undefined && Object.hasOwn(SCALEWAY_ERROR_TYPES, type))
+    verdict = SCALEWAY_ERROR_TYPES[type];
   const resource = error.resource
     ? ` (${error.resource}${error.resource_id ? ` ${error.resource_id}` : ''})`
     : '';
+  const retryAfterMs = typeof error.reset_seconds === 'number' ? error.reset_seconds * 1000 : undefined;
   return {
     ...(verdict ?? fallback),
     message: `Scaleway API ${status}${type === undefined ? '' : ` ${type}`}: ${error.message ?? fallback.message}${resource}`,
     ...(type === undefined ? {} : { code: type }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   };
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** Ids from responses end up in request paths: accept only UUIDs. */
+const uuidSchema = z.guid();
+
 // Only the fields the mappers read (scaleway-api.md §3); enum-like fields stay strings so a new state parses.
 
 const serverIpSchema = z.object({
@@ -10,7 +13,7 @@ const serverIpSchema = z.object({
 });
 
 export const scalewayServerSchema = z.object({
-  id: z.string(),
+  id: uuidSchema,
   name: z.string(),
   state: z.string(),
   state_detail: z.string().nullish(),
@@ -21,7 +24,10 @@ export const scalewayServerSchema = z.object({
   tags: z.array(z.string()).nullish(),
   public_ip: serverIpSchema.nullish(),
   public_ips: z.array(serverIpSchema).nullish(),
-  volumes: z.record(z.string(), z.object({ id: z.string(), volume_type: z.string().nullish() })).nullish(),
+  volumes: z.record(z.string(), z.object({ id: uuidSchema, volume_type: z.string().nullish() })).nullish(),
+  /** §5.2: what the state allows; §3: a protected server refuses delete and power changes. */
+  allowed_actions: z.array(z.string()).nullish(),
+  protected: z.boolean().nullish(),
 });
 export type ScalewayServer = z.infer<typeof scalewayServerSchema>;
 
@@ -39,11 +45,14 @@ export const scalewayLocalImageListSchema = z.object({
   ),
 });
 
-/** Lenient: an unreadable body falls back to the HTTP status (§7). */
+/** Lenient field by field: an unreadable part of the body is dropped, the rest still counts (§7). */
+const lenientString = z.string().nullish().catch(undefined);
 export const scalewayErrorSchema = z.object({
-  type: z.string().nullish(),
-  message: z.string().nullish(),
-  resource: z.string().nullish(),
-  resource_id: z.string().nullish(),
+  type: lenientString,
+  message: lenientString,
+  resource: lenientString,
+  resource_id: lenientString,
   fields: z.unknown().optional(),
+  /** The JSON form of a 429 (§7), in seconds. */
+  reset_seconds: z.number().nonnegative().nullish().catch(undefined),
 });

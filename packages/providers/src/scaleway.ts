@@ -8,8 +8,9 @@ import {
 } from '@simple-agent-manager/shared';
 import { z } from 'zod';
 import { mapConcurrent } from './concurrency.js';
-import { invalidInput, isProviderError, ProviderError } from './errors.js';
-import { type RetryOptions, resolveRetryOptions, retryDelayMs, sleep } from './retry.js';
+import { createOnce } from './create-once.js';
+import { invalidInput, isProviderError, ProviderError, withMessage } from './errors.js';
+import { abortable, type RetryOptions, resolveRetryOptions, retryOptionsSchema, sleep } from './retry.js';
 import {
   SCALEWAY_API_URL,
   SCALEWAY_DEFAULT_IMAGE,
@@ -37,6 +38,8 @@ const PROVIDER = 'scaleway';
 const PAGE_SIZE = 100;
 /** 100 000 servers in one zone; an `X-Total-Count` beyond it is not believed. */
 const MAX_PAGES = 1_000;
+/** How long a create whose answer was lost keeps looking for its server before retrying, at most. */
+const MAX_LOOKUP_GRACE_MS = 5_000;
 const ZONE_CONCURRENCY = 10;
 const PAGE_CONCURRENCY = 8;
 /** How many state changes one delete follows before giving up (each is a re-read after a refusal or a wait). */
@@ -98,12 +101,17 @@ const configSchema = z
     secretKey: scalewaySecretKeySchema,
     projectId: scalewayProjectIdSchema,
     zone: zoneSchema.optional(),
-    zones: z.array(zoneSchema).min(1, 'must name at least one zone').optional(),
+    zones: z
+      .array(zoneSchema)
+      .min(1, 'must name at least one zone')
+      .transform((zones) => [...new Set(zones)])
+      .optional(),
     image: imageSchema.optional(),
     apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     timeoutMs: z.number().int().positive().max(600_000).optional(),
     waitTimeoutMs: z.number().int().nonnegative().max(3_600_000).optional(),
     pollIntervalMs: z.number().int().positive().max(60_000).optional(),
+    retry: retryOptionsSchema,
   })
   .refine(
     (config) => config.zones === undefined || config.zones.includes(config.zone ?? SCALEWAY_DEFAULT_ZONE),
@@ -142,6 +150,7 @@ export class ScalewayProvider implements Provider {
   readonly #zones: readonly string[];
   readonly #image: string;
   readonly #retry: RetryOptions;
+  readonly #timeoutMs: number;
   readonly #waitTimeoutMs: number;
   readonly #pollIntervalMs: number;
   /** (zone, label, commercial type) → image UUID; a promise, so concurrent creates share one lookup. */
@@ -153,7 +162,8 @@ export class ScalewayProvider implements Provider {
     this.#zone = valid.zone ?? SCALEWAY_DEFAULT_ZONE;
     this.#zones = valid.zones ?? SCALEWAY_ZONE_IDS;
     this.#image = valid.image ?? SCALEWAY_DEFAULT_IMAGE;
-    this.#retry = resolveRetryOptions(config.retry);
+    this.#retry = resolveRetryOptions(valid.retry);
+    this.#timeoutMs = valid.timeoutMs ?? 30_000;
     this.#waitTimeoutMs = valid.waitTimeoutMs ?? 60_000;
     this.#pollIntervalMs = valid.pollIntervalMs ?? 1_000;
     this.locations = SCALEWAY_PROVIDER_LOCATIONS.filter((location) => this.#zones.includes(location.id));
@@ -161,7 +171,7 @@ export class ScalewayProvider implements Provider {
       secretKey: valid.secretKey,
       baseUrl: (valid.apiUrl ?? SCALEWAY_API_URL).replace(/\/+$/, ''),
       fetch: config.fetch,
-      timeoutMs: valid.timeoutMs ?? 30_000,
+      timeoutMs: this.#timeoutMs,
       retry: this.#retry,
       onEvent: config.onEvent,
     });
@@ -190,7 +200,15 @@ export class ScalewayProvider implements Provider {
     };
     // The user data holds secrets: keep it out of every error of this create, whichever request fails.
     const call: CallOptions = { signal, secrets: [valid.userData] };
-    const server = await this.#postServer(zone, body, creationTag, call);
+    let server: ScalewayServer;
+    try {
+      server = await this.#postServer(zone, body, creationTag, call);
+    } catch (error) {
+      // §4.1: an image the zone no longer has (a rotated Marketplace image) must not stay cached.
+      if (isProviderError(error, 'not_found'))
+        this.#images.delete(imageKey(zone, valid.image ?? this.#image, commercialType));
+      throw error;
+    }
     try {
       signal?.throwIfAborted();
       // §9: cloud-init must be in place before the first boot.
@@ -243,10 +261,7 @@ export class ScalewayProvider implements Provider {
         return await this.#listZone(zone, tags.length === 0 ? undefined : tags.join(','), signal);
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
-        throw new ProviderError({
-          ...errorFields(error),
-          message: `Listing servers in ${zone} failed: ${error.message}`,
-        });
+        throw withMessage(error, `Listing servers in ${zone} failed: ${error.message}`);
       }
     });
     return perZone
@@ -310,9 +325,8 @@ export class ScalewayProvider implements Provider {
   /** §10: a UUID is used as is; a label is resolved per zone, once per (zone, label, commercial type). */
   async #resolveImage(zone: string, image: string, commercialType: string, signal: AbortSignal | undefined) {
     if (UUID.test(image)) return image;
-    // §10.2: labels use "_" where people write "-".
-    const label = image.replaceAll('-', '_');
-    const key = `${zone}|${label}|${commercialType}`;
+    const key = imageKey(zone, image, commercialType);
+    const label = key.split('|')[1] as string;
     let lookup = this.#images.get(key);
     if (lookup === undefined) {
       // Shared by every create that needs it, so it runs without any one caller's signal.
@@ -350,56 +364,41 @@ export class ScalewayProvider implements Provider {
     return chosen.id;
   }
 
-  /**
-   * POST the server. When the answer is lost (timeout, dropped connection, 5xx) or the caller aborts, the server
-   * may exist anyway: find it by its creation tag before retrying or giving up, so there is never a duplicate and
-   * never an untracked server.
-   */
-  async #postServer(
-    zone: string,
-    body: Record<string, unknown>,
-    creationTag: string,
-    call: CallOptions,
-  ): Promise<ScalewayServer> {
-    const { signal, secrets } = call;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#client.createServer(zone, body, call);
-      } catch (error) {
-        const aborted = signal?.aborted === true;
-        if (!aborted && !isProviderError(error, 'network', 'timeout', 'unavailable')) throw error;
-        let existing: ScalewayServer | undefined;
-        try {
-          existing = await this.#findByTag(zone, creationTag, secrets);
-        } catch (lookupError) {
-          attachCleanupError(error, lookupError);
-          throw error;
-        }
-        if (existing !== undefined && !aborted) return existing;
-        if (existing !== undefined) {
-          await this.#discardCreated(zone, existing, error, secrets);
-          throw error;
-        }
-        if (aborted || !(error instanceof ProviderError) || attempt >= this.#retry.maxRetries) throw error;
-        await sleep(retryDelayMs(attempt, this.#retry, error.retryAfterMs), signal);
-      }
-    }
+  /** POST the server so that it exists once or not at all (see `createOnce`); the creation tag finds it again. */
+  #postServer(zone: string, body: Record<string, unknown>, creationTag: string, call: CallOptions) {
+    const { secrets } = call;
+    return createOnce<ScalewayServer>({
+      post: () => this.#client.createServer(zone, body, { secrets }),
+      find: async () => (await this.#listTagged(zone, creationTag, secrets))[0],
+      discard: (server, error) => this.#discardCreated(zone, server, error, secrets),
+      removeTwins: async (server) => {
+        const twins = (await this.#listTagged(zone, creationTag, secrets)).filter(
+          (twin) => twin.id !== server.id,
+        );
+        for (const twin of twins) await this.#discardCreated(zone, twin, undefined, secrets);
+      },
+      lookupFailed: (error, lookupError) =>
+        this.#cleanupFailed(error, lookupError, `a server tagged ${creationTag} in ${zone}`),
+      signal: call.signal,
+      retry: this.#retry,
+      graceMs: Math.min(this.#timeoutMs, MAX_LOOKUP_GRACE_MS),
+      pollIntervalMs: this.#pollIntervalMs,
+    });
   }
 
-  async #findByTag(
-    zone: string,
-    tag: string,
-    secrets: CallOptions['secrets'],
-  ): Promise<ScalewayServer | undefined> {
+  async #listTagged(zone: string, tag: string, secrets: CallOptions['secrets']): Promise<ScalewayServer[]> {
     const { servers } = await this.#client.listServers(
       zone,
       { project: this.#projectId, tags: tag, page: 1, perPage: PAGE_SIZE },
       { secrets },
     );
-    return servers.find((server) => server.tags?.includes(tag));
+    return servers.filter((server) => server.tags?.includes(tag));
   }
 
-  /** Delete a server this call created, without the caller's (possibly aborted) signal; failures join `error`. */
+  /**
+   * Delete a server this call created, without the caller's (possibly aborted) signal. A failure joins `error`
+   * (when it is a `ProviderError`) and is always reported through `onEvent`: it is never swallowed.
+   */
   async #discardCreated(
     zone: string,
     server: ScalewayServer,
@@ -409,39 +408,64 @@ export class ScalewayProvider implements Provider {
     try {
       await this.#destroy(zone, server, { deadline: Date.now() + this.#waitTimeoutMs, secrets });
     } catch (cleanupError) {
-      attachCleanupError(error, cleanupError);
+      this.#cleanupFailed(error, cleanupError, `server ${zone}/${server.id}`);
     }
   }
 
+  #cleanupFailed(error: unknown, cleanupError: unknown, resource: string): void {
+    if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
+    this.#client.http.report({
+      type: 'cleanup_failed',
+      resource,
+      category: isProviderError(cleanupError) ? cleanupError.category : 'unknown',
+      message: cleanupError instanceof Error ? cleanupError.message : String(cleanupError),
+    });
+  }
+
+  /**
+   * Delete a server from any state, then the volumes it leaves (§6.4). Waits only for a transient state to settle
+   * or a block volume to detach, within the budget. Once the server is gone its volumes are deleted even if the
+   * caller aborts meanwhile: stopping half-way would leave them behind with nothing pointing at them.
+   */
   async #destroy(zone: string, server: ScalewayServer, budget: WaitBudget): Promise<void> {
-    // Every volume seen on any read: the server may gain or show volumes between reads (§6.4: remember them first).
+    // Every volume seen on any read: the server may show volumes a later read no longer lists (§6.4).
     const volumes = new Map<string, string>();
     const remember = (read: ScalewayServer | undefined) => {
-      for (const volume of Object.values(read?.volumes ?? {}))
+      for (const volume of Object.values(read?.volumes ?? {})) {
         volumes.set(volume.id, volume.volume_type ?? 'l_ssd');
+      }
       return read;
     };
     let current = remember(server);
     let terminated = false;
-    for (let step = 0; current !== undefined; step++) {
+    for (let step = 0, delay = this.#pollIntervalMs; current !== undefined; step++) {
       if (step >= MAX_DELETE_STEPS) {
         throw this.#conflict(
-          `server ${zone}/${server.id} kept changing state (${current.state}); try again`,
+          `server ${zone}/${server.id} kept refusing to be deleted (${current.state}); try again`,
           true,
         );
       }
       const id: string = current.id;
+      if (current.protected === true) {
+        throw this.#conflict(`server ${zone}/${id} is protected; remove its protection to delete it`, false);
+      }
       let outcome: 'done' | 'gone' | 'refused' = 'refused';
       switch (current.state) {
         case 'running':
         case 'stopped in place':
           // §6.2: terminate is the fast path from these states and removes the l_ssd volumes itself.
-          outcome = await this.#stateChange(() => this.#client.action(zone, id, 'terminate', budget));
+          // Sent without the caller's signal: a request cut off mid-way may still delete the server, and then
+          // nothing would delete its volumes.
+          outcome = await this.#stateChange(() =>
+            this.#client.action(zone, id, 'terminate', { secrets: budget.secrets }),
+          );
           terminated = outcome === 'done';
           break;
         case 'stopped':
           // §6.1: DELETE works only when stopped, and leaves every volume behind.
-          outcome = await this.#stateChange(() => this.#client.deleteServer(zone, id, budget));
+          outcome = await this.#stateChange(() =>
+            this.#client.deleteServer(zone, id, { secrets: budget.secrets }),
+          );
           break;
         case 'starting':
         case 'stopping':
@@ -452,13 +476,41 @@ export class ScalewayProvider implements Provider {
         default:
           throw this.#conflict(`server ${zone}/${id} is in an unknown state "${current.state}"`, false);
       }
-      current = outcome === 'refused' ? remember(await this.#read(zone, id, budget)) : undefined;
+      if (outcome !== 'refused') break;
+      // Refused because the state moved (§5.5): give it a moment, then look again.
+      await this.#pause(delay, budget, `server ${zone}/${id} to accept its deletion`);
+      delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS);
+      current = remember(await this.#read(zone, id, budget));
     }
     // After our terminate only the block volumes remain (detached, not deleted, §6.2); otherwise any may remain.
     const remaining = [...volumes]
       .map(([id, type]) => ({ id, type }))
       .filter((volume) => !terminated || volume.type === 'sbs_volume');
-    await Promise.all(remaining.map((volume) => this.#deleteVolume(zone, volume, budget)));
+    const volumeBudget: WaitBudget = {
+      deadline: Math.max(budget.deadline, Date.now() + this.#pollIntervalMs),
+      secrets: budget.secrets,
+    };
+    const results = await Promise.allSettled(
+      remaining.map((volume) => this.#deleteVolume(zone, volume, volumeBudget)),
+    );
+    const failures = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
+    if (failures.length > 0) {
+      const left = remaining.filter((_, index) => results[index]?.status === 'rejected');
+      const first = failures[0];
+      const error = new ProviderError({
+        provider: PROVIDER,
+        category: isProviderError(first) ? first.category : 'unknown',
+        retryable: false,
+        message: `Server ${zone}/${server.id} is deleted but ${left.length} volume(s) remain: ${left
+          .map((volume) => `${volume.id} (${volume.type})`)
+          .join(', ')}; delete them through the Instance or Block API`,
+      });
+      error.cleanupErrors.push(...failures);
+      throw error;
+    }
+    budget.signal?.throwIfAborted();
   }
 
   /** Run a state-changing request: `done`, `gone` (the server no longer exists) or `refused` by the server's state. */
@@ -486,7 +538,7 @@ export class ScalewayProvider implements Provider {
       } catch (error) {
         if (isProviderError(error, 'not_found')) return;
         // Still attached or detaching (§6.3: the CLI waits for "available" with no references).
-        if (!isProviderError(error, 'conflict', 'invalid_request')) throw error;
+        if (!isProviderError(error, 'conflict')) throw error;
         await this.#pause(delay, budget, `volume ${zone}/${volume.id} to be released`);
       }
     }
@@ -508,7 +560,7 @@ export class ScalewayProvider implements Provider {
         provider: PROVIDER,
         category: 'timeout',
         retryable: true,
-        message: `Gave up waiting for ${what} after ${this.#waitTimeoutMs} ms; deleting again later will finish the job`,
+        message: `Gave up waiting for ${what} after ${this.#waitTimeoutMs} ms`,
       });
     }
     await sleep(Math.min(delay, remaining), budget.signal);
@@ -570,12 +622,16 @@ export class ScalewayProvider implements Provider {
     const first = await this.#read(this.#zone, ref.uuid, { signal });
     if (first !== undefined) return { zone: this.#zone, server: first };
     const others = this.#zones.filter((zone) => zone !== this.#zone);
-    const found = await mapConcurrent(others, ZONE_CONCURRENCY, (zone) =>
-      this.#read(zone, ref.uuid, { signal }),
-    );
-    const index = found.findIndex((server) => server !== undefined);
-    const server = found[index];
-    return server === undefined ? undefined : { zone: others[index] as string, server };
+    // Every zone is asked; a failing zone matters only if the server was found nowhere else.
+    const results = await Promise.allSettled(others.map((zone) => this.#read(zone, ref.uuid, { signal })));
+    const index = results.findIndex((result) => result.status === 'fulfilled' && result.value !== undefined);
+    const hit = results[index];
+    if (hit?.status === 'fulfilled' && hit.value !== undefined)
+      return { zone: others[index] as string, server: hit.value };
+    signal?.throwIfAborted();
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return undefined;
   }
 
   async #listZone(
@@ -591,7 +647,10 @@ export class ScalewayProvider implements Provider {
       );
     const first = await page(1);
     const servers = [...first.servers];
-    if (first.total !== undefined) {
+    // A short first page is the whole list, whatever X-Total-Count claims.
+    if (first.servers.length < PAGE_SIZE) {
+      // nothing more to fetch
+    } else if (first.total !== undefined) {
       const pages = Math.ceil(first.total / PAGE_SIZE);
       if (pages > MAX_PAGES) {
         throw new ProviderError({
@@ -650,39 +709,7 @@ export class ScalewayProvider implements Provider {
   }
 }
 
-function errorFields(error: ProviderError) {
-  return {
-    provider: error.provider,
-    category: error.category,
-    retryable: error.retryable,
-    cause: error,
-    ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
-    ...(error.code === undefined ? {} : { code: error.code }),
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-    ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
-  };
-}
-
-function attachCleanupError(error: unknown, cleanupError: unknown): void {
-  if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
-}
-
-/** `promise`, or the signal's reason as soon as it aborts (the promise itself carries on for other callers). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+/** The image cache key; §10.2: labels use "_" where people write "-". */
+function imageKey(zone: string, image: string, commercialType: string): string {
+  return `${zone}|${image.replaceAll('-', '_')}|${commercialType}`;
 }

@@ -96,11 +96,18 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       phase: 'after',
       label: 'drop after',
     }),
-    'slower than the timeout': emulator.injectFault({
-      probability: p,
+    // Slow on the way in: the provider acts only after the client gave up (a create commits late).
+    'slow before processing': emulator.injectFault({
+      probability: p / 2,
+      delayMs: target.timeoutMs + 60,
+      label: 'slow before',
+    }),
+    // Slow on the way out: the provider acted, the answer arrives after the client gave up.
+    'slow after processing': emulator.injectFault({
+      probability: p / 2,
       delayMs: target.timeoutMs + 60,
       phase: 'after',
-      label: 'slow',
+      label: 'slow after',
     }),
   };
   const operations: OperationRecord[] = [];

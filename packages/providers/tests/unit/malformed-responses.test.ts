@@ -102,12 +102,25 @@ describe('malformed responses', () => {
       scaleway.injectFault({
         method: 'GET',
         status: 200,
-        body: page(3),
+        body: page(100),
         headers: { 'x-total-count': '450' },
+        times: 1,
       });
+      scaleway.injectFault({ method: 'GET', status: 200, body: page(0) });
       const listed = await scw().listVMs();
-      expect(listed).toHaveLength(3);
+      expect(listed).toHaveLength(100);
       expect(scaleway.requestCount()).toBe(5);
+    });
+
+    it('claims more servers than a short first page holds: the short page is the whole list', async () => {
+      scaleway.injectFault({
+        method: 'GET',
+        status: 200,
+        body: page(3),
+        headers: { 'x-total-count': '99999' },
+      });
+      expect(await scw().listVMs()).toHaveLength(3);
+      expect(scaleway.requestCount()).toBe(1);
     });
 
     it('claims fewer servers than a page holds: trusts the page', async () => {
@@ -145,7 +158,7 @@ describe('malformed responses', () => {
       scaleway.injectFault({
         method: 'GET',
         status: 200,
-        body: page(1),
+        body: page(100),
         headers: { 'x-total-count': '9999999999' },
       });
       await expect(scw().listVMs()).rejects.toMatchObject({ category: 'invalid_response' });

