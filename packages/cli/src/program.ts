@@ -1,0 +1,259 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import picocolors from 'picocolors';
+import { type CliIo, processIo } from './cli-io.js';
+import {
+  type CommandContext,
+  type CreateOptions,
+  createCommand,
+  deleteCommand,
+  getCommand,
+  listCommand,
+  locationsCommand,
+  powerCommand,
+  SIZES,
+  sizesCommand,
+  validateCommand,
+} from './commands.js';
+import { runDemo } from './demo.js';
+import { describeError, Output } from './output.js';
+import { type ConnectionOptions, PROVIDER_NAMES, type ProviderName } from './target.js';
+import { UsageError } from './usage-error.js';
+
+/** The exit codes, as documented in the README and the help. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** The options every command accepts, as commander parses them. */
+type GlobalOptions = {
+  provider: ProviderName;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+  secretKey?: string;
+  projectId?: string;
+  zone?: string;
+  apiUrl?: string;
+  token?: string;
+};
+
+/** Where a command's exit code is left for {@link run}. */
+export interface RunState {
+  exitCode: number;
+}
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const HELP_FOOTER = `
+Target:
+  Without credentials every command runs against an embedded emulator of the chosen cloud on 127.0.0.1,
+  started for that command alone: it starts empty and is discarded when the command ends.
+  With credentials (flags or environment) commands act on your real account; create, power-off, power-on
+  and delete then ask for confirmation on a terminal, and need --yes otherwise.
+
+Environment:
+  SCW_SECRET_KEY, SCW_DEFAULT_PROJECT_ID, SCW_DEFAULT_ZONE, SCW_API_URL   (Scaleway)
+  HCLOUD_TOKEN, HCLOUD_ENDPOINT                                           (Hetzner)
+
+Exit codes:
+  0 success   1 failure (the provider or a check failed)   2 usage error (bad flag, missing argument)
+`;
+
+function parseLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const separator = value.indexOf('=');
+  if (separator <= 0) throw new InvalidArgumentError('Expected key=value.');
+  return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
+}
+
+function parseSpeed(value: string): number {
+  const speed = Number(value);
+  if (!Number.isFinite(speed) || speed <= 0 || speed > 10_000) {
+    throw new InvalidArgumentError('Expected a number above 0 (1 = realistic delays).');
+  }
+  return speed;
+}
+
+function connectionOf(options: GlobalOptions): ConnectionOptions {
+  const { provider, secretKey, projectId, zone, apiUrl, token } = options;
+  return {
+    provider,
+    ...(secretKey === undefined ? {} : { secretKey }),
+    ...(projectId === undefined ? {} : { projectId }),
+    ...(zone === undefined ? {} : { zone }),
+    ...(apiUrl === undefined ? {} : { apiUrl }),
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+/**
+ * The `sam-provider` program, writing to `io` instead of the process's streams. Parse errors throw a
+ * `CommanderError` (`exitOverride`); each action leaves its exit code in `state`, and lets a {@link UsageError}
+ * through for {@link run} to report.
+ */
+export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }): Command {
+  const errorColors = picocolors.createColors(io.stderr.isTTY === true);
+  const program = new Command('sam-provider')
+    .description('Drive cloud VMs through the SAM provider layer, or run its lifecycle demo.')
+    .version(version)
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      getOutHasColors: () => io.stdout.isTTY === true,
+      getErrHasColors: () => io.stderr.isTTY === true,
+      outputError: (text, write) => write(errorColors.red(text)),
+    })
+    .exitOverride()
+    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
+    .addOption(new Option('--provider <name>', 'the cloud').choices(PROVIDER_NAMES).default('scaleway'))
+    .option('--json', 'print the result as one JSON document on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .option('--verbose', 'log every HTTP request on stderr (method, URL, status, duration)')
+    .option('--yes', 'change a real account without asking')
+    .option('--secret-key <key>', 'Scaleway secret key (default: SCW_SECRET_KEY)')
+    .option('--project-id <id>', 'Scaleway project id (default: SCW_DEFAULT_PROJECT_ID)')
+    .option('--zone <zone>', 'Scaleway default zone for bare ids (default: SCW_DEFAULT_ZONE, else fr-par-1)')
+    .option('--api-url <url>', 'API base URL (default: SCW_API_URL / HCLOUD_ENDPOINT, else the public API)')
+    .option('--token <token>', 'Hetzner API token (default: HCLOUD_TOKEN)')
+    .addHelpText('after', HELP_FOOTER);
+
+  /** Run one action with its output and context; a failure becomes one line on stderr and exit code 1. */
+  const execute = async (command: Command, body: (context: CommandContext) => Promise<number>) => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const output = new Output(io, {
+      json: options.json === true,
+      quiet: options.quiet === true,
+      verbose: options.verbose === true,
+    });
+    try {
+      state.exitCode = await body({
+        io,
+        output,
+        connection: connectionOf(options),
+        yes: options.yes === true,
+      });
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      output.failure(error, options.provider);
+      state.exitCode = EXIT_FAILURE;
+    }
+  };
+
+  program
+    .command('demo')
+    .description(
+      'run a full VM lifecycle (3 VMs in 2 locations) and print a table; exit 0 only if it all passed',
+    )
+    .option('--live', 'run against the account your credentials name (asks first, unless --yes)')
+    .addOption(
+      new Option('--speed <factor>', 'emulator clock speed: 1 = realistic delays, 50 = fifty times faster')
+        .argParser(parseSpeed)
+        .default(1),
+    )
+    .action(async (options: { live?: boolean; speed: number }, command: Command) =>
+      execute(command, (context) =>
+        runDemo(io, context.output, {
+          connection: context.connection,
+          live: options.live === true,
+          yes: context.yes,
+          speed: options.speed,
+        }),
+      ),
+    );
+
+  program
+    .command('validate')
+    .description('check the credentials')
+    .action(async (_options: unknown, command: Command) => execute(command, validateCommand));
+
+  program
+    .command('sizes')
+    .description('the sizes, their server types, prices and the locations offering them')
+    .action(async (_options: unknown, command: Command) => execute(command, sizesCommand));
+
+  program
+    .command('locations')
+    .description('the locations and the sizes each offers')
+    .action(async (_options: unknown, command: Command) => execute(command, locationsCommand));
+
+  program
+    .command('list')
+    .description('list VMs, optionally only those carrying every given label')
+    .option('--label <key=value>', 'match this label exactly (repeatable)', parseLabel)
+    .action(async (options: { label?: Record<string, string> }, command: Command) =>
+      execute(command, (context) => listCommand(context, options.label ?? {})),
+    );
+
+  program
+    .command('get')
+    .description('show one VM (exit 1 if it does not exist)')
+    .argument('<id>', 'VM id')
+    .action(async (id: string, _options: unknown, command: Command) =>
+      execute(command, (context) => getCommand(context, id)),
+    );
+
+  program
+    .command('create')
+    .description('create a VM and start it')
+    .requiredOption('--name <name>', 'VM name (a hostname)')
+    .addOption(new Option('--size <size>', 'VM size').choices(SIZES).makeOptionMandatory())
+    .requiredOption('--location <location>', 'location id (see `locations`)')
+    .option('--label <key=value>', 'label to set (repeatable)', parseLabel)
+    .option('--user-data <file>', 'cloud-init user data file (never logged)')
+    .option('--image <image>', 'image name or id (default: Ubuntu 24.04)')
+    .option('--wait', 'wait until it runs with a public IP')
+    .action(async (options: CreateOptions, command: Command) =>
+      execute(command, (context) => createCommand(context, options)),
+    );
+
+  for (const action of ['power-off', 'power-on'] as const) {
+    program
+      .command(action)
+      .description(action === 'power-off' ? 'power a VM off (hard)' : 'power a VM on')
+      .argument('<id>', 'VM id')
+      .option(
+        '--wait',
+        action === 'power-off' ? 'wait until it is off' : 'wait until it runs with a public IP',
+      )
+      .action(async (id: string, options: { wait?: boolean }, command: Command) =>
+        execute(command, (context) => powerCommand(context, action, id, options.wait === true)),
+      );
+  }
+
+  program
+    .command('delete')
+    .description('delete VMs and every paid resource they own')
+    .argument('<id...>', 'VM ids')
+    .option('--wait', 'wait until each is gone')
+    .action(async (ids: string[], options: { wait?: boolean }, command: Command) =>
+      execute(command, (context) => deleteCommand(context, ids, options.wait === true)),
+    );
+
+  return program;
+}
+
+/**
+ * Run `sam-provider` with `argv` (as in `process.argv`: node, script, arguments) and resolve its exit code:
+ * 0 success, 1 failure, 2 usage error.
+ */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const state: RunState = { exitCode: EXIT_OK };
+  const program = createProgram(io, state);
+  try {
+    await program.parseAsync([...argv], { from: 'node' });
+    return state.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    const colors = picocolors.createColors(io.stderr.isTTY === true);
+    if (error instanceof UsageError) {
+      io.stderr.write(`${colors.red(`error: ${error.message}`)}\n(see sam-provider --help)\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr.write(`${colors.red('sam-provider:')} ${describeError(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,62 @@
+import type { Writable } from 'node:stream';
+import yoctoSpinner, { type Spinner } from 'yocto-spinner';
+import type { Output } from './output.js';
+
+/**
+ * Progress of one step on stderr, with one line per item (a VM) that changes as its state changes. On a terminal
+ * it is a spinner redrawn in place; otherwise each change is printed once as a plain line. `--quiet` hides it all.
+ */
+export class Progress {
+  readonly #output: Output;
+  /** The lines of the current step, drawn under the spinner. */
+  readonly #items = new Map<string, string>();
+  /** The last line printed per item, across steps: a line is printed only when it says something new. */
+  readonly #printed = new Map<string, string>();
+  #title = '';
+  #spinner: Spinner | undefined;
+
+  constructor(output: Output) {
+    this.#output = output;
+  }
+
+  start(title: string): void {
+    this.#title = title;
+    this.#items.clear();
+    if (this.#output.interactive) {
+      this.#spinner = yoctoSpinner({
+        text: title,
+        // Only ever a real terminal stream here (`interactive` checked `isTTY`).
+        stream: this.#output.stderr as unknown as Writable,
+      }).start();
+    }
+  }
+
+  /** Set the line of one item: redrawn under the spinner, or printed when it differs from the last one printed. */
+  update(key: string, line: string): void {
+    if (this.#spinner !== undefined) {
+      if (this.#items.get(key) === line) return;
+      this.#items.set(key, line);
+      this.#spinner.text = [this.#title, ...[...this.#items.values()].map((item) => `  ${item}`)].join('\n');
+      return;
+    }
+    if (this.#printed.get(key) === line) return;
+    this.#printed.set(key, line);
+    this.#output.info(`  ${line}`);
+  }
+
+  succeed(text: string): void {
+    this.#finish(`${this.#output.err.green('✓')} ${text}`);
+  }
+
+  fail(text: string): void {
+    this.#finish(`${this.#output.err.red('✗')} ${text}`);
+  }
+
+  #finish(line: string): void {
+    if (this.#spinner !== undefined) {
+      this.#spinner.stop();
+      this.#spinner = undefined;
+    }
+    this.#output.info(line);
+  }
+}

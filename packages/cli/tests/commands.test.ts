@@ -1,0 +1,411 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SCALEWAY_EMULATOR_SECRET_KEY } from '@simple-agent-manager/cloud-emulator';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cli,
+  type HetznerAccount,
+  lines,
+  parseJson,
+  type ScalewayAccount,
+  startHetznerAccount,
+  startScalewayAccount,
+} from './cli-harness.js';
+
+interface VMJson {
+  id: string;
+  name: string;
+  status: string;
+  ip: string;
+  location: string;
+  labels: Record<string, string>;
+}
+
+let account: ScalewayAccount | HetznerAccount | undefined;
+afterEach(async () => {
+  await account?.server.close();
+  account = undefined;
+});
+
+describe('catalog commands', () => {
+  it('sizes --json lists each size with its type, price and the zones offering it', async () => {
+    const result = await cli(['sizes', '--json']);
+
+    expect(result.code).toBe(0);
+    const sizes = parseJson(result) as {
+      size: string;
+      type: string;
+      price: { hourlyEur: number };
+      locations: string[];
+    }[];
+    expect(sizes.map((size) => [size.size, size.type])).toEqual([
+      ['small', 'DEV1-M'],
+      ['medium', 'DEV1-XL'],
+      ['large', 'GP1-S'],
+    ]);
+    expect(sizes[0]?.price.hourlyEur).toBeGreaterThan(0);
+    expect(sizes[0]?.locations).toContain('fr-par-1');
+    expect(sizes[0]?.locations).not.toContain('fr-par-3');
+  });
+
+  it('sizes prints a table', async () => {
+    const result = await cli(['sizes', '--provider', 'hetzner']);
+
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout)[0]).toMatch(
+      /^SIZE\s+TYPE\s+VCPU\s+RAM GB\s+DISK GB\s+€\/HOUR\s+€\/MONTH\s+LOCATIONS$/,
+    );
+    expect(result.stdout).toMatch(/^small\s+cx23\s+2\s+4\s+40\s+0\.0048/m);
+  });
+
+  it('locations --json lists the locations with the sizes each offers', async () => {
+    const result = await cli(['--provider', 'hetzner', 'locations', '--json']);
+
+    expect(result.code).toBe(0);
+    const locations = parseJson(result) as { id: string; sizes: string[] }[];
+    expect(locations.find((location) => location.id === 'fsn1')?.sizes).toEqual(['small', 'medium', 'large']);
+    expect(locations.find((location) => location.id === 'ash')?.sizes).toEqual([]);
+  });
+});
+
+describe('VM commands on the embedded emulator', () => {
+  it('list --json prints an empty array: each command starts a fresh emulator', async () => {
+    const result = await cli(['list', '--json', '--label', 'team=a']);
+
+    expect(result.code).toBe(0);
+    expect(parseJson(result)).toEqual([]);
+    expect(result.stderr).toContain('it starts empty and is discarded when this command ends');
+  });
+
+  it.each([
+    ['scaleway', 'fr-par-1'],
+    ['hetzner', 'nbg1'],
+  ])('create --wait on %s returns a running VM with an IP', async (provider, location) => {
+    const result = await cli([
+      'create',
+      ...['--provider', provider, '--name', 'agent-1', '--size', 'small', '--location', location],
+      ...['--label', 'team=a', '--label', 'run=7', '--wait', '--json'],
+    ]);
+
+    expect(result.code).toBe(0);
+    const vm = parseJson(result) as VMJson;
+    expect(vm).toMatchObject({
+      name: 'agent-1',
+      status: 'running',
+      location,
+      labels: { team: 'a', run: '7' },
+    });
+    expect(vm.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  });
+
+  it('create prints the VM for people without --json', async () => {
+    const result = await cli(['create', '--name', 'agent-2', '--size', 'medium', '--location', 'nl-ams-1']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^id\s+nl-ams-1\/[0-9a-f-]{36}$/m);
+    expect(result.stdout).toMatch(/^type\s+DEV1-XL$/m);
+    expect(result.stderr).toMatch(/✓ created agent-2 \(nl-ams-1\/[0-9a-f-]{36}\)/);
+  });
+
+  it.each([
+    ['scaleway', 'fr-par-3', ['fr-par-1', 'nl-ams-1', 'pl-waw-2']],
+    ['hetzner', 'ash', ['fsn1', 'nbg1', 'hel1']],
+  ])(
+    'create with a size %s does not offer in %s fails naming the locations that offer it',
+    async (provider, location, offered) => {
+      const result = await cli([
+        ...['--provider', provider, 'create', '--name', 'agent-3', '--size', 'small', '--location', location],
+      ]);
+
+      expect(result.code).toBe(1);
+      const errors = lines(result.stderr).filter((line) => line.startsWith('sam-provider:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain('invalid_input');
+      expect(errors[0]).toContain(`not offered in ${location}`);
+      for (const zone of offered) expect(errors[0]).toContain(zone);
+      expect(result.stdout).toBe('');
+    },
+  );
+
+  it('create in an unknown zone names the zones', async () => {
+    const result = await cli(['create', '--name', 'agent-4', '--size', 'small', '--location', 'mars-1']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /invalid_input: Invalid vm\.location: unknown zone; use one of fr-par-1, .*it-mil-1 \(fix --location\)/,
+    );
+  });
+
+  it('get of an unknown id exits 1 with not_found', async () => {
+    const result = await cli(['get', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'sam-provider: not_found: VM fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c not found',
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('with --json a failure is also one JSON document on stdout', async () => {
+    const result = await cli(['get', 'missing', '--json']);
+
+    expect(result.code).toBe(1);
+    expect(parseJson(result)).toMatchObject({ error: { category: 'not_found', provider: 'scaleway' } });
+  });
+
+  it('an invalid --zone is reported with the flag to fix', async () => {
+    const result = await cli(['list', '--zone', 'xx-yyy-9']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('invalid_input: Invalid config.zone');
+    expect(result.stderr).toContain('(fix --zone / SCW_DEFAULT_ZONE)');
+  });
+});
+
+describe('usage errors', () => {
+  it('an unknown flag exits 2 with the error and the help on stderr', async () => {
+    const result = await cli(['list', '--bogus']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error: unknown option '--bogus'");
+    expect(result.stderr).toContain('Usage: sam-provider list [options]');
+    expect(result.stdout).toBe('');
+  });
+
+  it.each([
+    [['create', '--name', 'x', '--location', 'fr-par-1'], "required option '--size <size>' not specified"],
+    [['create', '--name', 'x', '--size', 'huge', '--location', 'fr-par-1'], "argument 'huge' is invalid"],
+    [['get'], "missing required argument 'id'"],
+    [['--provider', 'aws', 'sizes'], 'Allowed choices are scaleway, hetzner'],
+    [['list', '--label', 'team'], 'Expected key=value'],
+    [['demo', '--speed', '0'], 'Expected a number above 0'],
+    [['launch'], "unknown command 'launch'"],
+  ])('%j exits 2: %s', async (args, message) => {
+    const result = await cli(args);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('Usage: sam-provider');
+  });
+
+  it('no command exits 2 with the help on stderr; --help exits 0 with it on stdout', async () => {
+    const bare = await cli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('Commands:');
+
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Exit codes:');
+    expect(help.stdout).toContain('SCW_SECRET_KEY');
+  });
+
+  it.each([
+    [['--token', 'abc', 'list'], '--token applies to --provider hetzner'],
+    [['--provider', 'hetzner', '--zone', 'fr-par-1', 'list'], '--zone applies to --provider scaleway'],
+    [['--api-url', 'http://127.0.0.1:9', 'list'], '--api-url needs a secret key'],
+  ])('%j exits 2: %s', async (args, message) => {
+    const result = await cli(args);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+
+  it('a secret key without a project exits 2 naming the variable', async () => {
+    const result = await cli(['list'], { env: { SCW_SECRET_KEY: SCALEWAY_EMULATOR_SECRET_KEY } });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('set SCW_DEFAULT_PROJECT_ID or pass --project-id');
+  });
+});
+
+describe('against an account (a loopback emulator given as --api-url)', () => {
+  it('rejected Scaleway credentials exit 1 with one auth line naming where they come from', async () => {
+    account = await startScalewayAccount();
+    const env = { ...account.env, SCW_SECRET_KEY: '0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c' };
+
+    const listed = await cli(['list', ...account.flags], { env });
+    expect(listed.code).toBe(1);
+    expect(lines(listed.stderr)).toHaveLength(1);
+    expect(listed.stderr).toMatch(/^sam-provider: auth: .*\(check SCW_SECRET_KEY \/ --secret-key/);
+
+    const validated = await cli(['validate', ...account.flags], { env });
+    expect(validated.code).toBe(1);
+    expect(validated.stderr).toContain('sam-provider: auth: Scaleway rejected the credentials');
+  });
+
+  it('a rejected Hetzner token exits 1 with an auth line', async () => {
+    account = await startHetznerAccount();
+    const result = await cli(['list', '--token', 'not-the-token', ...account.flags]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^sam-provider: auth: .*\(check HCLOUD_TOKEN \/ --token\)$/m);
+  });
+
+  it('validate accepts good credentials', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(['validate', '--json', ...account.flags], { env: account.env });
+
+    expect(result.code).toBe(0);
+    expect(parseJson(result)).toEqual({ valid: true, provider: 'scaleway', target: 'account' });
+  });
+
+  it.each([
+    [['create', '--name', 'agent-5', '--size', 'small', '--location', 'fr-par-1'], 'refusing to create a VM'],
+    [['delete', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c'], 'refusing to delete VMs'],
+    [['power-off', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c'], 'refusing to power-off'],
+    [['power-on', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c'], 'refusing to power-on'],
+  ])('%j without --yes and without a terminal exits 2 and changes nothing', async (args, message) => {
+    account = await startScalewayAccount();
+    const result = await cli([...args, ...account.flags], { env: account.env });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('pass --yes');
+    expect(account.emulator.requestCount({ method: 'POST' })).toBe(0);
+    expect(account.emulator.requestCount({ method: 'DELETE' })).toBe(0);
+  });
+
+  it('a "no" on the terminal changes nothing', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(
+      ['create', '--name', 'agent-6', '--size', 'small', '--location', 'fr-par-1', ...account.flags],
+      {
+        env: account.env,
+        typed: 'no\n',
+      },
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^Target: your Scaleway account, project [0-9a-f-]{36} \(http:\/\/127\.0\.0\.1:\d+\)\nCreate VM "agent-6" \(DEV1-M, fr-par-1, about €0\.0202\/hour\)\? \[y\/N\] /m,
+    );
+    expect(result.stderr).toContain('Cancelled: nothing was changed');
+    expect(account.emulator.servers()).toEqual([]);
+  });
+
+  it('create, list, power-off, power-on and delete with --yes act on the account', async () => {
+    account = await startScalewayAccount();
+    const { emulator } = account;
+    const options = { env: account.env };
+    const flags = ['--yes', '--json', ...account.flags];
+
+    const created = await cli(
+      [
+        'create',
+        '--name',
+        'agent-7',
+        '--size',
+        'small',
+        '--location',
+        'nl-ams-1',
+        '--label',
+        'team=a',
+        '--wait',
+        ...flags,
+      ],
+      options,
+    );
+    expect(created.code).toBe(0);
+    const vm = parseJson(created) as VMJson;
+    expect(vm).toMatchObject({ status: 'running', location: 'nl-ams-1' });
+    await cli(
+      [
+        'create',
+        '--name',
+        'agent-8',
+        '--size',
+        'small',
+        '--location',
+        'fr-par-1',
+        '--label',
+        'team=b',
+        ...flags,
+      ],
+      options,
+    );
+    expect(emulator.servers()).toHaveLength(2);
+
+    const listed = await cli(['list', '--label', 'team=a', ...flags], options);
+    expect((parseJson(listed) as VMJson[]).map((item) => item.id)).toEqual([vm.id]);
+
+    const off = await cli(['power-off', vm.id, '--wait', ...flags], options);
+    expect(off.code).toBe(0);
+    expect(parseJson(off)).toMatchObject({ id: vm.id, status: 'off' });
+    const on = await cli(['power-on', vm.id, '--wait', ...flags], options);
+    expect(parseJson(on)).toMatchObject({ id: vm.id, status: 'running' });
+
+    const all = parseJson(await cli(['list', ...flags], options)) as VMJson[];
+    const deleted = await cli(['delete', ...all.map((item) => item.id), '--wait', ...flags], options);
+    expect(deleted.code).toBe(0);
+    expect(parseJson(deleted)).toEqual({ deleted: all.map((item) => item.id), failed: [] });
+    expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
+  });
+
+  it('--verbose logs each request without the secret key or the user data', async () => {
+    account = await startScalewayAccount();
+    const marker = 'USER-DATA-MARKER-4f9c2e';
+    const file = join(tmpdir(), `sam-provider-user-data-${process.pid}.yaml`);
+    await writeFile(file, `#cloud-config\nwrite_files:\n  - path: /etc/token\n    content: ${marker}\n`);
+
+    const result = await cli(
+      [
+        'create',
+        '--name',
+        'agent-9',
+        '--size',
+        'small',
+        '--location',
+        'fr-par-1',
+        '--user-data',
+        file,
+        '--wait',
+        '--verbose',
+        '--yes',
+        '--json',
+        ...account.flags,
+      ],
+      { env: account.env },
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /^http POST http:\/\/127\.0\.0\.1:\d+\/instance\/v1\/zones\/fr-par-1\/servers 201 \d+ ms$/m,
+    );
+    expect(result.stderr).toMatch(/^http PATCH .*\/user_data\/cloud-init 204 \d+ ms$/m);
+    const everything = result.stdout + result.stderr;
+    expect(everything).not.toContain(SCALEWAY_EMULATOR_SECRET_KEY);
+    expect(everything).not.toContain(marker);
+    // The user data did reach the API.
+    const [server] = account.emulator.servers();
+    expect(server?.userData.get('cloud-init')).toContain(marker);
+  });
+
+  it('--verbose on a failing create keeps secrets out of the log and the error', async () => {
+    account = await startScalewayAccount();
+    const secretKey = '0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c';
+    const result = await cli(
+      [
+        'create',
+        '--name',
+        'agent-10',
+        '--size',
+        'small',
+        '--location',
+        'fr-par-1',
+        '--secret-key',
+        secretKey,
+        '--verbose',
+        '--yes',
+        ...account.flags,
+      ],
+      {
+        env: account.env,
+      },
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^http GET .* 401 \d+ ms$/m);
+    expect(result.stderr).not.toContain(secretKey);
+  });
+});

@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, lines, parseJson, type ScalewayAccount, startScalewayAccount } from './cli-harness.js';
+
+const OPERATIONS = [
+  'validate credentials',
+  'create',
+  'wait until running',
+  'list by label',
+  'power off + wait',
+  'power on + wait',
+  'delete + wait',
+  'leftover check',
+];
+
+interface DemoJson {
+  provider: string;
+  target: string;
+  passed: boolean;
+  steps: { operation: string; vms: number; requests: number; ms: number; ok: boolean }[];
+  totalRequests: number;
+  leftovers: { servers: number; volumes: number; ips: number } | null;
+}
+
+describe('sam-provider demo on the embedded emulator', () => {
+  it.each(['scaleway', 'hetzner'])(
+    'runs the whole %s lifecycle, prints the table and leaves nothing',
+    async (provider) => {
+      const result = await cli(['demo', '--provider', provider, '--speed', '50']);
+
+      expect(result.stderr).not.toContain('✗');
+      expect(result.code).toBe(0);
+      const table = lines(result.stdout);
+      expect(table[0]).toMatch(/^operation\s+VMs\s+HTTP requests\s+time$/);
+      for (const [index, operation] of OPERATIONS.entries()) {
+        expect(table[index + 1]).toMatch(
+          new RegExp(`^${operation.replace('+', '\\+')}\\s+\\d\\s+\\d+\\s+\\d+\\.\\d\\d s$`),
+        );
+      }
+      expect(table[OPERATIONS.length + 1]).toMatch(/^total\s+\d+\s+\d+\.\d\d s$/);
+      expect(result.stdout).toContain('PASS: every step passed; leftovers: 0 servers, 0 volumes, 0 IPs');
+    },
+  );
+
+  it('shows each VM passing through the provider states on stderr', async () => {
+    const result = await cli(['demo', '--speed', '20']);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('the embedded Scaleway emulator on http://127.0.0.1:');
+    expect(result.stderr).toMatch(/sam-demo-\w+-1 {2}fr-par-1 {2}starting: (allocating|provisioning) node/);
+    expect(result.stderr).toMatch(
+      /sam-demo-\w+-3 {2}nl-ams-1 {2}running: booting kernel {2}\d+\.\d+\.\d+\.\d+/,
+    );
+    expect(result.stderr).toMatch(/sam-demo-\w+-1 {2}fr-par-1 {2}stopped/);
+    expect(result.stderr).toMatch(/sam-demo-\w+-2 {2}deleted/);
+  });
+
+  it('prints one JSON document with --json, counting every request', async () => {
+    const result = await cli(['demo', '--speed', '50', '--json']);
+
+    expect(result.code).toBe(0);
+    const demo = parseJson(result) as DemoJson;
+    expect(demo).toMatchObject({ provider: 'scaleway', target: 'emulator', passed: true });
+    expect(demo.steps.map((step) => step.operation)).toEqual(OPERATIONS);
+    expect(demo.steps.every((step) => step.ok)).toBe(true);
+    expect(demo.steps.map((step) => step.vms)).toEqual([0, 3, 3, 3, 1, 1, 3, 0]);
+    // Creating on Scaleway is three requests per VM (server, user data, poweron) plus the image lookups.
+    expect(demo.steps[1]?.requests).toBeGreaterThanOrEqual(9);
+    expect(demo.totalRequests).toBe(demo.steps.reduce((sum, step) => sum + step.requests, 0));
+    expect(demo.leftovers).toEqual({ servers: 0, volumes: 0, ips: 0 });
+  });
+
+  it('stays on the emulator without --live even when credentials are in the environment', async () => {
+    // No --api-url: a request to the real API would trip the loopback guard and fail the demo.
+    const result = await cli(['demo', '--speed', '50', '--quiet'], {
+      env: {
+        SCW_SECRET_KEY: '0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c',
+        SCW_DEFAULT_PROJECT_ID: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d',
+      },
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('PASS');
+  });
+
+  it('refuses --live without credentials (usage error)', async () => {
+    const result = await cli(['demo', '--live']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--live needs Scaleway credentials');
+  });
+});
+
+describe('sam-provider demo --live against an account', () => {
+  let account: ScalewayAccount | undefined;
+  afterEach(async () => {
+    await account?.server.close();
+    account = undefined;
+  });
+
+  it('names the VMs and their hourly cost, and refuses without --yes when no one can answer', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(['demo', '--live', ...account.flags], { env: account.env });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /The demo will create 3 VMs in your Scaleway account, project [0-9a-f-]{36}/,
+    );
+    expect(result.stderr).toMatch(/sam-demo-\w+-1 {2}DEV1-M {2}fr-par-1 {2}about €0\.0202\/hour/);
+    expect(result.stderr).toContain('About €0.0606/hour in total');
+    expect(result.stderr).toContain('refusing to create 3 VMs');
+    expect(account.emulator.requestCount({ method: 'POST' })).toBe(0);
+  });
+
+  it('does nothing when the answer is no', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(['demo', '--live', ...account.flags], { env: account.env, typed: 'n\n' });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Go ahead? [y/N]');
+    expect(result.stderr).toContain('sam-provider: Cancelled: nothing was created');
+    expect(account.emulator.requestCount({ method: 'POST' })).toBe(0);
+  });
+
+  it('runs the lifecycle with --yes and checks the account holds no demo VM afterwards', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(['demo', '--live', '--yes', '--json', ...account.flags], { env: account.env });
+
+    expect(result.code).toBe(0);
+    const demo = parseJson(result) as DemoJson;
+    expect(demo).toMatchObject({ target: 'account', passed: true, leftovers: { servers: 0 } });
+    expect(demo.steps.at(-1)?.requests).toBeGreaterThan(0);
+    expect(account.emulator.servers()).toEqual([]);
+    expect(account.emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
+  });
+
+  it('runs after a yes typed on the terminal', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(['demo', '--live', '--quiet', ...account.flags], {
+      env: account.env,
+      typed: 'y\n',
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('PASS');
+    expect(
+      account.emulator.requestCount({ method: 'POST', path: /^\/instance\/v1\/zones\/fr-par-1\/servers$/ }),
+    ).toBe(2);
+  });
+
+  it('a failing step fails the demo, and every VM it created is deleted', async () => {
+    account = await startScalewayAccount();
+    // Listing nl-ams-1 is refused: the "list by label" step fails after the three VMs exist.
+    account.emulator.injectFault({
+      method: 'GET',
+      path: '/instance/v1/zones/nl-ams-1/servers',
+      status: 403,
+      body: { type: 'permission_denied', message: 'action forbidden' },
+    });
+    const result = await cli(['demo', '--live', '--yes', '--json', ...account.flags], { env: account.env });
+
+    expect(result.code).toBe(1);
+    const demo = parseJson(result) as DemoJson & { failedStep: string; error: { category: string } };
+    expect(demo).toMatchObject({
+      passed: false,
+      failedStep: 'list by label',
+      error: { category: 'permission' },
+    });
+    expect(demo.steps.map((step) => step.operation)).toEqual(OPERATIONS.slice(0, 4));
+    expect(result.stderr).toMatch(/^sam-provider: permission: .*nl-ams-1/m);
+    expect(result.stderr).toContain('Cleaning up 3 demo VM(s)');
+    expect(account.emulator.servers()).toEqual([]);
+  });
+});
