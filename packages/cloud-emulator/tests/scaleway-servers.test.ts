@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SCALEWAY_ZONE_IDS } from '../src/scaleway/catalog.js';
 import { ScalewayEmulator } from '../src/scaleway/emulator.js';
 import {
   type ApiResponse,
@@ -419,18 +420,7 @@ describe('PATCH /servers/{id}', () => {
 
 describe('zones', () => {
   it('serves all ten zones and keeps servers apart per zone', async () => {
-    const zones = [
-      'fr-par-1',
-      'fr-par-2',
-      'fr-par-3',
-      'nl-ams-1',
-      'nl-ams-2',
-      'nl-ams-3',
-      'pl-waw-1',
-      'pl-waw-2',
-      'pl-waw-3',
-      'it-mil-1',
-    ];
+    const zones = [...SCALEWAY_ZONE_IDS];
     for (const zone of zones) {
       const response = await createServer(send, emulator, { commercial_type: 'PLAY2-NANO' }, zone);
       expect(response.status).toBe(201);

@@ -14,24 +14,14 @@ import {
   SCALEWAY_EMULATOR_SECRET_KEY,
   type ScalewaySeedServer,
 } from '@simple-agent-manager/cloud-emulator';
+import { SCALEWAY_ZONES } from '@simple-agent-manager/shared';
 import { createProvider, type Provider, type VMConfig } from '../src/index.js';
 import { mapScalewayServer } from '../src/scaleway-mappers.js';
 import { scalewayServerListSchema } from '../src/scaleway-schemas.js';
 
 const { values } = parseArgs({ options: { latency: { type: 'string', default: '20' } } });
 const LATENCY_MS = Number(values.latency);
-const ZONES = [
-  'fr-par-1',
-  'fr-par-2',
-  'fr-par-3',
-  'nl-ams-1',
-  'nl-ams-2',
-  'nl-ams-3',
-  'pl-waw-1',
-  'pl-waw-2',
-  'pl-waw-3',
-  'it-mil-1',
-];
+const ZONES = SCALEWAY_ZONES.map((zone) => zone.id);
 
 // The emulator runs in its own process; messages seed it and reset it.
 const emulatorProcess = fork(new URL('./emulator-process.ts', import.meta.url), [String(LATENCY_MS)], {

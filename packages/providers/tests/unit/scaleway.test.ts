@@ -4,7 +4,7 @@ import {
   ScalewayEmulator,
   scalewayRateLimitFault,
 } from '@simple-agent-manager/cloud-emulator';
-import type { ScalewayZone } from '@simple-agent-manager/shared';
+import { SCALEWAY_ZONES, type ScalewayZone } from '@simple-agent-manager/shared';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -28,18 +28,7 @@ beforeEach(() => {
 
 const OTHER_PROJECT = '9d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const USER_DATA = '#cloud-config\nwrite_files:\n  - content: "token-abc-123-very-secret"\n';
-const ZONES = [
-  'fr-par-1',
-  'fr-par-2',
-  'fr-par-3',
-  'nl-ams-1',
-  'nl-ams-2',
-  'nl-ams-3',
-  'pl-waw-1',
-  'pl-waw-2',
-  'pl-waw-3',
-  'it-mil-1',
-];
+const ZONES = SCALEWAY_ZONES.map((zone) => zone.id);
 
 const provider = (overrides: Partial<ScalewayProviderConfig> = {}) =>
   new ScalewayProvider(scalewayTestConfig(overrides));
