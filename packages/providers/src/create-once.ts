@@ -22,6 +22,8 @@ export interface CreateOnceSteps<Created> {
 }
 
 const MAX_POLL_INTERVAL_MS = 5_000;
+/** Failed lookups are tried at least this often before a lost create is given up on. */
+const MIN_LOOKUPS = 3;
 
 /**
  * Create once, or not at all. A 2xx is the resource. A lost or unreadable answer (timeout, dropped connection, 5xx, a
@@ -64,15 +66,32 @@ export async function createOnce<Created>(steps: CreateOnceSteps<Created>): Prom
   return created;
 }
 
+/**
+ * Look until found or the grace runs out, and at least `MIN_LOOKUPS` times when lookups fail (after their own
+ * retries): giving up here is what would leave a server nobody knows about.
+ */
 async function findPatiently<Created>(
   steps: CreateOnceSteps<Created>,
   graceMs: number,
 ): Promise<Created | undefined> {
   const deadline = Date.now() + graceMs;
-  for (let delay = steps.pollIntervalMs; ; delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)) {
-    const found = await steps.find();
+  let lastError: unknown;
+  for (
+    let lookup = 1, delay = steps.pollIntervalMs;
+    ;
+    lookup++, delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)
+  ) {
+    try {
+      const found = await steps.find();
+      if (found !== undefined) return found;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
     const remaining = deadline - Date.now();
-    if (found !== undefined || remaining <= 0) return found;
-    await sleep(Math.min(delay, remaining));
+    if (remaining <= 0 && (lastError === undefined || lookup >= MIN_LOOKUPS)) break;
+    await sleep(Math.max(Math.min(delay, remaining), steps.pollIntervalMs));
   }
+  if (lastError !== undefined) throw lastError;
+  return undefined;
 }

@@ -21,7 +21,11 @@ export const hetznerServerListSchema = z.object({
   meta: z
     .object({
       pagination: z
-        .object({ last_page: z.number().int().nullish(), total_entries: z.number().int().nullish() })
+        .object({
+          last_page: z.number().int().nullish(),
+          next_page: z.number().int().nullish(),
+          total_entries: z.number().int().nullish(),
+        })
         .nullish(),
     })
     .nullish(),

@@ -12,7 +12,7 @@ import {
 import { mapHetznerError, mapHetznerServer } from './hetzner-mappers.js';
 import { hetznerServerListSchema, hetznerServerResponseSchema } from './hetzner-schemas.js';
 import { HttpClient } from './http-client.js';
-import { type RetryOptions, resolveRetryOptions, retryOptionsSchema } from './retry.js';
+import { type RetryOptions, resolveRetryOptions, retryOptionsSchema, withAbortReason } from './retry.js';
 import type {
   HetznerProviderConfig,
   Provider,
@@ -27,6 +27,8 @@ import { parseInput } from './validation.js';
 const PROVIDER = 'hetzner';
 const PAGE_SIZE = 50;
 const PAGE_CONCURRENCY = 5;
+/** 10 000 servers; a `last_page` beyond it is not believed. */
+const MAX_PAGES = 200;
 /** hetzner-api.md: user_data is at most 32 KiB. */
 const MAX_USER_DATA_BYTES = 32 * 1024;
 
@@ -115,7 +117,11 @@ export class HetznerProvider implements Provider {
     });
   }
 
-  async createVM(config: VMConfig, options: RequestOptions = {}): Promise<VMInstance> {
+  createVM(config: VMConfig, options: RequestOptions = {}): Promise<VMInstance> {
+    return withAbortReason(options.signal, () => this.#createVM(config, options));
+  }
+
+  async #createVM(config: VMConfig, options: RequestOptions): Promise<VMInstance> {
     const valid = parseInput(PROVIDER, vmConfigSchema, config, 'vm');
     const location = this.locations.find((candidate) => candidate.id === valid.location);
     if (location === undefined) {
@@ -136,26 +142,37 @@ export class HetznerProvider implements Provider {
     const labels = valid.labels ?? {};
     const { signal } = options;
     signal?.throwIfAborted();
-    // Hetzner names are unique per project, so the name finds a server whose create answer was lost.
+    // Hetzner names are unique per project, so the name finds a server whose create answer was lost, and a retried
+    // POST meeting a late first one is refused as a name conflict: that conflict means the server is ours.
+    let posts = 0;
     return createOnce<VMInstance>({
       post: async () => {
-        const { data } = await this.#client.request({
-          method: 'POST',
-          path: '/servers',
-          json: {
-            name: valid.name,
-            server_type: this.sizes[valid.size].type,
-            image: valid.image ?? this.#image,
-            location: location.id,
-            user_data: valid.userData,
-            labels,
-            start_after_create: true,
-            public_net: { enable_ipv4: true, enable_ipv6: true },
-          },
-          secrets: [valid.userData],
-          schema: hetznerServerResponseSchema,
-        });
-        return mapHetznerServer(data.server);
+        posts++;
+        try {
+          const { data } = await this.#client.request({
+            method: 'POST',
+            path: '/servers',
+            json: {
+              name: valid.name,
+              server_type: this.sizes[valid.size].type,
+              image: valid.image ?? this.#image,
+              location: location.id,
+              user_data: valid.userData,
+              labels,
+              start_after_create: true,
+              public_net: { enable_ipv4: true, enable_ipv6: true },
+            },
+            secrets: [valid.userData],
+            schema: hetznerServerResponseSchema,
+          });
+          return mapHetznerServer(data.server);
+        } catch (error) {
+          if (posts > 1 && isProviderError(error, 'conflict') && error.code === 'uniqueness_error') {
+            const existing = await this.#findByName(valid.name, labels);
+            if (existing !== undefined) return existing;
+          }
+          throw error;
+        }
       },
       find: () => this.#findByName(valid.name, labels),
       discard: async (vm, error) => {
@@ -168,8 +185,7 @@ export class HetznerProvider implements Provider {
       lookupFailed: (error, lookupError) =>
         this.#cleanupFailed(error, lookupError, `a server named ${valid.name}`),
       signal,
-      // A retried POST would meet its own late twin as a name conflict: fail instead, after the lookup.
-      retry: { ...this.#retry, maxRetries: 0 },
+      retry: this.#retry,
       graceMs: Math.min(this.#timeoutMs, 5_000),
       pollIntervalMs: Math.max(Math.round(Math.min(this.#timeoutMs, 5_000) / 8), 10),
     });
@@ -226,13 +242,28 @@ export class HetznerProvider implements Provider {
       });
     const first = await page(1);
     const lastPage = first.data.meta?.pagination?.last_page ?? 1;
+    if (lastPage > MAX_PAGES) {
+      throw new ProviderError({
+        provider: PROVIDER,
+        category: 'invalid_response',
+        message: `Hetzner reported ${lastPage} pages of servers, more than this library will page through`,
+      });
+    }
     const rest = await mapConcurrent(
       Array.from({ length: Math.max(lastPage - 1, 0) }, (_, index) => index + 2),
       PAGE_CONCURRENCY,
-      async (number) => (await page(number)).data.servers,
+      async (number) => (await page(number)).data,
     );
+    const pages = [first.data, ...rest];
+    // A full last page that names a next one means last_page was low: walk on one page at a time.
+    for (let last = pages.at(-1), number = pages.length + 1; ; number++) {
+      if (last === undefined || last.servers.length < PAGE_SIZE || !last.meta?.pagination?.next_page) break;
+      if (number > MAX_PAGES) break;
+      last = (await page(number)).data;
+      pages.push(last);
+    }
     const byId = new Map<string, VMInstance>();
-    for (const server of [first.data.servers, ...rest].flat()) {
+    for (const server of pages.flatMap((listed) => listed.servers)) {
       const vm = mapHetznerServer(server);
       if (Object.entries(filter).every(([key, value]) => vm.labels[key] === value)) byId.set(vm.id, vm);
     }

@@ -85,6 +85,23 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
+/**
+ * Run `operation`; if it rejects once `signal` has fired, reject with the caller's reason instead. For operations
+ * that finish some steps without the signal (a create's POST, a delete's volumes), so that a caller who gave up
+ * always hears its own reason.
+ */
+export async function withAbortReason<T>(
+  signal: AbortSignal | undefined,
+  operation: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
+}
+
 /** Wait `ms` milliseconds; rejects with the signal's reason, untouched, as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,9 @@
 import { SCALEWAY_ZONES, type ScalewayZone, type VMSize } from '@simple-agent-manager/shared';
 import type { ProviderLocation, SizeConfig } from './types.js';
 
-const PRICE_SOURCE = 'Scaleway GET /products/servers, fr-par-1 (scaleway-api.md §11); other zones may differ';
+// scaleway-api.md §11: the recorded fr-par-1 values.
+const PRICE_SOURCE =
+  'Scaleway products API (GET /products/servers), fr-par-1, excl. VAT; other zones may differ';
 const PRICE_DATE = '2026-08-17';
 
 /**

@@ -10,7 +10,14 @@ import { z } from 'zod';
 import { mapConcurrent } from './concurrency.js';
 import { createOnce } from './create-once.js';
 import { invalidInput, isProviderError, ProviderError, withMessage } from './errors.js';
-import { abortable, type RetryOptions, resolveRetryOptions, retryOptionsSchema, sleep } from './retry.js';
+import {
+  abortable,
+  type RetryOptions,
+  resolveRetryOptions,
+  retryOptionsSchema,
+  sleep,
+  withAbortReason,
+} from './retry.js';
 import {
   SCALEWAY_API_URL,
   SCALEWAY_DEFAULT_IMAGE,
@@ -182,7 +189,11 @@ export class ScalewayProvider implements Provider {
    * when poweron is accepted, with status `starting` and no IP yet. Anything failing after the POST, or an abort,
    * deletes the server and its volumes before rejecting.
    */
-  async createVM(config: VMConfig, options: RequestOptions = {}): Promise<VMInstance> {
+  createVM(config: VMConfig, options: RequestOptions = {}): Promise<VMInstance> {
+    return withAbortReason(options.signal, () => this.#createVM(config, options));
+  }
+
+  async #createVM(config: VMConfig, options: RequestOptions): Promise<VMInstance> {
     const valid = parseInput(PROVIDER, vmConfigSchema, config, 'vm');
     const zone = this.#zoneOffering(valid.location, valid.size);
     const { signal } = options;
@@ -225,7 +236,11 @@ export class ScalewayProvider implements Provider {
    * Delete the server from any state, then every volume it left (scaleway-api.md §6.4). Waits only for a transient
    * state to settle or a block volume to detach, at most `waitTimeoutMs`.
    */
-  async deleteVM(id: string, options: RequestOptions = {}): Promise<void> {
+  deleteVM(id: string, options: RequestOptions = {}): Promise<void> {
+    return withAbortReason(options.signal, () => this.#deleteVM(id, options));
+  }
+
+  async #deleteVM(id: string, options: RequestOptions): Promise<void> {
     const ref = this.#requireId(id);
     options.signal?.throwIfAborted();
     const found = await this.#find(ref, options.signal);
@@ -508,6 +523,7 @@ export class ScalewayProvider implements Provider {
           .join(', ')}; delete them through the Instance or Block API`,
       });
       error.cleanupErrors.push(...failures);
+      this.#cleanupFailed(undefined, error, `volumes of server ${zone}/${server.id}`);
       throw error;
     }
     budget.signal?.throwIfAborted();
@@ -647,10 +663,9 @@ export class ScalewayProvider implements Provider {
       );
     const first = await page(1);
     const servers = [...first.servers];
-    // A short first page is the whole list, whatever X-Total-Count claims.
-    if (first.servers.length < PAGE_SIZE) {
-      // nothing more to fetch
-    } else if (first.total !== undefined) {
+    let last = first.servers;
+    let next = 2;
+    if (first.servers.length === PAGE_SIZE && first.total !== undefined) {
       const pages = Math.ceil(first.total / PAGE_SIZE);
       if (pages > MAX_PAGES) {
         throw new ProviderError({
@@ -665,17 +680,24 @@ export class ScalewayProvider implements Provider {
         async (number) => (await page(number)).servers,
       );
       servers.push(...rest.flat());
-    } else {
-      // Without X-Total-Count, walk the pages until a short one (§8.1, the SDKs' loop), or one that brings nothing
-      // new (an API ignoring `page` would otherwise be walked to the page limit).
-      const seen = new Set(servers.map((server) => server.id));
-      for (let number = 2, last = first.servers; last.length === PAGE_SIZE && number <= MAX_PAGES; number++) {
-        last = (await page(number)).servers;
-        const fresh = last.filter((server) => !seen.has(server.id));
-        if (fresh.length === 0) break;
-        for (const server of fresh) seen.add(server.id);
-        servers.push(...fresh);
-      }
+      last = rest.at(-1) ?? first.servers;
+      next = Math.max(pages, 1) + 1;
+    }
+    // Walk on, one page at a time, while the last page was full and X-Total-Count is absent or proved low (more
+    // servers arrived than it announced): the SDKs' loop (§8.1). A page that brings nothing new ends the walk (an
+    // API ignoring `page` would otherwise be walked to the page limit). A short first page is the whole list.
+    const total = first.total;
+    const seen = new Set(servers.map((server) => server.id));
+    while (
+      last.length === PAGE_SIZE &&
+      (total === undefined || servers.length > total) &&
+      next <= MAX_PAGES
+    ) {
+      last = (await page(next++)).servers;
+      const fresh = last.filter((server) => !seen.has(server.id));
+      if (fresh.length === 0) break;
+      for (const server of fresh) seen.add(server.id);
+      servers.push(...fresh);
     }
     const byId = new Map<string, VMInstance>();
     for (const server of servers) {

@@ -13,6 +13,8 @@ export interface RequestLogEntry {
   body?: string;
   /** The status answered, or `undefined` when the connection was dropped. */
   status?: number;
+  /** The status the emulated API produced, before any `phase: 'after'` fault replaced or dropped it. */
+  apiStatus?: number;
   /** The label (or kind) of the fault that fired, if any. */
   fault?: string;
   /** Milliseconds since the Unix epoch. */
@@ -160,6 +162,7 @@ export abstract class EmulatorBase implements CloudEmulator {
       ...(body === '' ? {} : { body }),
     });
     let response = await this.route(forwarded, body);
+    entry.apiStatus = response.status;
     if (fault !== undefined && fault.phase === 'after') {
       if (fault.delayMs !== undefined) await delay(fault.delayMs);
       if (fault.drop === true) return { kind: 'drop' };

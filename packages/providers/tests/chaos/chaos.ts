@@ -41,7 +41,12 @@ type Step = (typeof STEPS)[number];
 export interface OperationRecord {
   lifecycle: number;
   step: Step;
-  outcome: 'ok' | 'aborted' | 'failed';
+  /**
+   * `aborted`: rejected with the caller's own abort reason. `abort ignored`: the caller had aborted, yet the
+   * operation rejected with something else. `state not reached`: the library's call succeeded but a late duplicate
+   * of an earlier request (delivered after its retry) moved the VM back, so the wait ran out.
+   */
+  outcome: 'ok' | 'aborted' | 'abort ignored' | 'state not reached' | 'failed';
   error?: unknown;
 }
 
@@ -52,8 +57,12 @@ export interface ChaosReport {
   failuresByCategory: Partial<Record<ProviderErrorCategory | 'not a ProviderError', number>>;
   /** Names seen on more than one server at once, at any sample. */
   duplicates: string[];
-  /** Servers present after the run that no caller was ever given an id for. */
+  /** Servers present after the run that no caller was ever given an id for (names). */
   untracked: string[];
+  /** Names whose create reached the API twice with success (two servers from one create call, at some time). */
+  createdTwice: string[];
+  /** Names of creates whose POST the API processed only after the library had stopped looking for it. */
+  veryLate: string[];
   beforeReconcile: { servers: number; volumes: number; ips: number };
   reconciled: number;
   afterReconcile: { servers: number; volumes: number; ips: number };
@@ -61,11 +70,13 @@ export interface ChaosReport {
   samples: number;
 }
 
+const VERY_LATE = 'very late';
+
 class ChaosAbort extends Error {
   override readonly name = 'ChaosAbort';
 }
 
-const WAIT = { timeoutMs: 15_000, intervalMs: 5, maxIntervalMs: 40 } as const;
+const WAIT = { timeoutMs: 5_000, intervalMs: 5, maxIntervalMs: 40 } as const;
 
 function count(emulator: CloudEmulator) {
   const { servers, volumes, ips } = emulator.leftovers();
@@ -96,11 +107,19 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       phase: 'after',
       label: 'drop after',
     }),
-    // Slow on the way in: the provider acts only after the client gave up (a create commits late).
+    // Slow on the way in: the provider acts only after the client gave up (a create commits late), within the
+    // window in which the library keeps looking for a lost create (one timeout).
     'slow before processing': emulator.injectFault({
       probability: p / 2,
-      delayMs: target.timeoutMs + 60,
+      delayMs: target.timeoutMs + Math.round(target.timeoutMs / 3),
       label: 'slow before',
+    }),
+    // Very late: the provider acts long after the library stopped looking. No client can see such a create at the
+    // time; the VM carries its labels, so the reconciler finds it. Counted apart.
+    'very late processing': emulator.injectFault({
+      probability: p / 10,
+      delayMs: target.timeoutMs * 4,
+      label: VERY_LATE,
     }),
     // Slow on the way out: the provider acted, the answer arrives after the client gave up.
     'slow after processing': emulator.injectFault({
@@ -129,7 +148,10 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const random = createRandom(options.seed * 1_000 + index);
     const abort =
       random() < options.abortProbability
-        ? { step: Math.floor(random() * STEPS.length), afterMs: Math.floor(random() * 40) }
+        ? {
+            step: Math.floor(random() * STEPS.length),
+            afterMs: Math.floor(random() * (random() < 0.5 ? 6 : 60)),
+          }
         : undefined;
     const labels = { suite: 'chaos', run: runId, lifecycle: String(index) };
     let id = '';
@@ -165,8 +187,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
             break;
           case 'list': {
             const listed = await provider.listVMs({ run: runId, lifecycle: String(index) }, call);
-            if (listed.length !== 1 || listed[0]?.id !== id) {
-              throw new Error(`list returned ${listed.length} VMs for lifecycle ${index}`);
+            // Exactly once; a twin from a very late create may stand beside it (checked after the run).
+            if (listed.filter((vm) => vm.id === id).length !== 1) {
+              throw new Error(
+                `list returned ${listed.length} VMs for lifecycle ${index}, without its own once`,
+              );
             }
             break;
           }
@@ -185,8 +210,12 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         }
         operations.push({ lifecycle: index, step, outcome: 'ok' });
       } catch (error) {
-        const aborted = error instanceof ChaosAbort && error === controller.signal.reason;
-        operations.push({ lifecycle: index, step, outcome: aborted ? 'aborted' : 'failed', error });
+        let outcome: OperationRecord['outcome'] = 'failed';
+        if (controller.signal.aborted)
+          outcome = error === controller.signal.reason ? 'aborted' : 'abort ignored';
+        else if (isProviderError(error, 'timeout') && error.message.includes('did not reach'))
+          outcome = 'state not reached';
+        operations.push({ lifecycle: index, step, outcome, error });
         return;
       } finally {
         clearTimeout(timer);
@@ -201,6 +230,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }),
   );
   clearInterval(sampler);
+  // Requests still held by a delay fault may yet create something: let them land before counting.
+  await new Promise((resolve) => setTimeout(resolve, target.timeoutMs * 5));
   sample();
 
   const faults = Object.fromEntries(Object.entries(handles).map(([kind, handle]) => [kind, handle.hits]));
@@ -210,8 +241,17 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   const beforeReconcile = count(emulator);
   const untracked = emulator
     .leftovers()
-    .servers.map((server) => server.id)
-    .filter((id) => !trackedIds.has(id));
+    .servers.filter((server) => !trackedIds.has(server.id))
+    .map((server) => String(server.detail?.name ?? server.id));
+  const createsByName = new Map<string, number>();
+  const veryLate = new Set<string>();
+  for (const request of emulator.requests) {
+    if (request.method !== 'POST' || !/\/servers$/.test(request.path)) continue;
+    const name = String((JSON.parse(request.body ?? '{}') as { name?: unknown }).name);
+    if (request.fault === VERY_LATE) veryLate.add(name);
+    if (request.apiStatus === 201) createsByName.set(name, (createsByName.get(name) ?? 0) + 1);
+  }
+  const createdTwice = [...createsByName].filter(([, count]) => count > 1).map(([name]) => name);
 
   // The reconciler: what a control plane runs after an outage, with the library's own calls.
   const leftoverVMs = await provider.listVMs({ run: runId });
@@ -234,6 +274,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     failuresByCategory,
     duplicates: [...duplicates],
     untracked,
+    createdTwice,
+    veryLate: [...veryLate],
     beforeReconcile,
     reconciled: leftoverVMs.length,
     afterReconcile: count(emulator),
@@ -243,17 +285,26 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 
 /** The report as lines for the test output. */
 export function formatChaosReport(name: string, report: ChaosReport): string {
-  const outcomes = { ok: 0, aborted: 0, failed: 0 };
+  const outcomes: Record<OperationRecord['outcome'], number> = {
+    ok: 0,
+    aborted: 0,
+    'abort ignored': 0,
+    'state not reached': 0,
+    failed: 0,
+  };
   for (const operation of report.operations) outcomes[operation.outcome]++;
   const lines = [
     `chaos: ${name}`,
-    `  operations: ${report.operations.length} (ok ${outcomes.ok}, failed ${outcomes.failed}, aborted by the caller ${outcomes.aborted})`,
+    `  operations: ${report.operations.length} (${Object.entries(outcomes)
+      .map(([outcome, count]) => `${outcome} ${count}`)
+      .join(', ')})`,
     `  injected faults: ${Object.entries(report.faults)
       .map(([kind, hits]) => `${kind} ${hits}`)
       .join(', ')}`,
     `  retries: ${report.retries}`,
     `  failures by category: ${JSON.stringify(report.failuresByCategory)}`,
-    `  duplicates: ${report.duplicates.length} (${report.samples} samples); untracked servers: ${report.untracked.length}`,
+    `  duplicates seen: ${report.duplicates.length} (${report.samples} samples); creates that made two servers: ${report.createdTwice.length}; untracked servers: ${report.untracked.length}`,
+    `  creates processed after the library stopped looking (left to the reconciler): ${report.veryLate.length}`,
     `  before reconcile: ${JSON.stringify(report.beforeReconcile)}; reconciled VMs: ${report.reconciled}`,
     `  leftovers after reconcile: ${JSON.stringify(report.afterReconcile)}`,
   ];

@@ -43,6 +43,6 @@ describe('hetzner under chaos', () => {
       { lifecycles: 200, concurrency: 20, seed: 11, faultProbability: 0.05, abortProbability: 0.15 },
     );
     console.log(formatChaosReport('hetzner', report));
-    assertChaosInvariants(report);
-  });
+    assertChaosInvariants(report, 200);
+  }, 120_000);
 });

@@ -46,6 +46,6 @@ describe('scaleway under chaos', () => {
       { lifecycles: 200, concurrency: 20, seed: 7, faultProbability: 0.05, abortProbability: 0.15 },
     );
     console.log(formatChaosReport('scaleway', report));
-    assertChaosInvariants(report);
-  });
+    assertChaosInvariants(report, 200);
+  }, 120_000);
 });

@@ -74,14 +74,35 @@ describe('HetznerProvider', () => {
     expect(emulator.requests.at(-1)?.query).toEqual({ name: 'agent-1' });
   });
 
-  it('rethrows an ambiguous failure when the server was not created', async () => {
+  it('retries the POST after a 5xx that created nothing, ending with exactly one server', async () => {
     emulator.injectFault({ method: 'POST', status: 503, times: 1 });
+    const vm = await provider.createVM(config());
+    expect(emulator.leftovers().servers.map((item) => item.id)).toEqual([vm.id]);
+    expect(emulator.requestCount({ method: 'POST' })).toBe(2);
+  });
+
+  it('adopts its own late first server when the retried POST meets it as a name conflict', async () => {
+    // The first POST is held past the client's timeout and the lookup window, so the retry goes out first... and
+    // the late first one commits before it: the retry's name conflict proves the server is ours.
+    emulator.injectFault({ method: 'POST', delayMs: 700, times: 1 });
+    const slow = new HetznerProvider({
+      token: HETZNER_EMULATOR_TOKEN,
+      timeoutMs: 100,
+      retry: { baseDelayMs: 600, maxDelayMs: 600, random: () => 0.999 },
+    });
+    const vm = await slow.createVM(config());
+    expect(emulator.leftovers().servers.map((item) => item.id)).toEqual([vm.id]);
+    expect(emulator.requestCount({ method: 'POST' })).toBe(2);
+  });
+
+  it('gives up when every POST fails, with nothing created', async () => {
+    emulator.injectFault({ method: 'POST', status: 503 });
     await expect(provider.createVM(config())).rejects.toMatchObject({
       category: 'unavailable',
       statusCode: 503,
     });
     expect(emulator.leftovers().servers).toEqual([]);
-    expect(emulator.requestCount({ method: 'POST' })).toBe(1);
+    expect(emulator.requestCount({ method: 'POST' })).toBe(4);
   });
 
   it('attaches a failed lookup to the original error instead of swallowing it', async () => {

@@ -22,6 +22,16 @@ const scw = () => createProvider(scalewayTestConfig({ zones: ['fr-par-1'] }));
 const hcloud = () =>
   createProvider({ provider: 'hetzner', token: HETZNER_EMULATOR_TOKEN, retry: { baseDelayMs: 1 } });
 const ID = 'fr-par-1/11111111-2222-4333-8444-555555555555';
+const hetznerServer = (id: number) => ({
+  id: id + 1,
+  name: `s${id}`,
+  status: 'running',
+  created: '2026-01-01T00:00:00+00:00',
+  public_net: { ipv4: null },
+  server_type: { name: 'cx23' },
+  datacenter: { location: { name: 'fsn1' } },
+  labels: {},
+});
 const server200 = (server: unknown) => ({ server });
 const goodServer = {
   id: '11111111-2222-4333-8444-555555555555',
@@ -123,15 +133,56 @@ describe('malformed responses', () => {
       expect(scaleway.requestCount()).toBe(1);
     });
 
-    it('claims fewer servers than a page holds: trusts the page', async () => {
+    it('claims fewer servers than a page holds: walks on until a short page, losing none', async () => {
       scaleway.injectFault({
         method: 'GET',
         status: 200,
         body: page(100),
         headers: { 'x-total-count': '0' },
+        times: 1,
       });
-      expect(await scw().listVMs()).toHaveLength(100);
-      expect(scaleway.requestCount()).toBe(1);
+      scaleway.injectFault({
+        method: 'GET',
+        status: 200,
+        body: page(100, 100),
+        headers: { 'x-total-count': '0' },
+        times: 1,
+      });
+      scaleway.injectFault({
+        method: 'GET',
+        status: 200,
+        body: page(20, 200),
+        headers: { 'x-total-count': '0' },
+        times: 1,
+      });
+      expect(await scw().listVMs()).toHaveLength(220);
+      expect(scaleway.requestCount()).toBe(3);
+    });
+
+    it('claims fewer than exist but more than a page: fetches the claimed pages, then walks on', async () => {
+      scaleway.injectFault({
+        method: 'GET',
+        status: 200,
+        body: page(100),
+        headers: { 'x-total-count': '150' },
+        times: 1,
+      });
+      scaleway.injectFault({
+        method: 'GET',
+        status: 200,
+        body: page(100, 100),
+        headers: { 'x-total-count': '150' },
+        times: 1,
+      });
+      scaleway.injectFault({
+        method: 'GET',
+        status: 200,
+        body: page(20, 200),
+        headers: { 'x-total-count': '150' },
+        times: 1,
+      });
+      expect(await scw().listVMs()).toHaveLength(220);
+      expect(scaleway.requestCount()).toBe(3);
     });
 
     it('is absent and the API ignores `page`: stops when a page brings nothing new', async () => {
@@ -163,6 +214,38 @@ describe('malformed responses', () => {
       });
       await expect(scw().listVMs()).rejects.toMatchObject({ category: 'invalid_response' });
       expect(scaleway.requestCount()).toBe(1);
+    });
+
+    it('hetzner: an absurd last_page is refused before any further request', async () => {
+      hetzner.injectFault({
+        method: 'GET',
+        status: 200,
+        body: { servers: [], meta: { pagination: { last_page: 2 ** 32, total_entries: 1 } } },
+      });
+      await expect(hcloud().listVMs()).rejects.toMatchObject({ category: 'invalid_response' });
+      expect(hetzner.requestCount()).toBe(1);
+    });
+
+    it('hetzner: a low last_page with a next page is walked on', async () => {
+      for (const seed of [0, 50]) {
+        hetzner.injectFault({
+          method: 'GET',
+          status: 200,
+          times: 1,
+          body: {
+            servers: Array.from({ length: 50 }, (_, index) => hetznerServer(seed + index)),
+            meta: { pagination: { last_page: 1, next_page: seed === 0 ? 2 : 3 } },
+          },
+        });
+      }
+      hetzner.injectFault({
+        method: 'GET',
+        status: 200,
+        times: 1,
+        body: { servers: [hetznerServer(100)], meta: { pagination: { last_page: 1, next_page: null } } },
+      });
+      expect(await hcloud().listVMs()).toHaveLength(101);
+      expect(hetzner.requestCount()).toBe(3);
     });
 
     it('hetzner: a last_page far beyond the data is paged once, not forever', async () => {
