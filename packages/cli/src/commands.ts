@@ -2,20 +2,40 @@ import { readFile } from 'node:fs/promises';
 import {
   type Provider,
   ProviderError,
+  type RequestOptions,
+  SCALEWAY_SIZES,
   type VMInstance,
   type VMStatus,
   waitForVM,
 } from '@simple-agent-manager/providers';
 import type { CliIo } from './cli-io.js';
 import { confirm } from './confirm.js';
-import { type Cell, type Colors, describeError, errorJson, formatTable, type Output } from './output.js';
+import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import {
+  type Cell,
+  type Colors,
+  commandLine,
+  errorJson,
+  formatEuros,
+  formatTable,
+  type Output,
+  plural,
+} from './output.js';
 import { Progress } from './progress.js';
-import { type ConnectionOptions, openTarget, PROVIDER_TITLES, type Target } from './target.js';
+import {
+  type ConnectionOptions,
+  catalogProvider,
+  openTarget,
+  PROVIDER_TITLES,
+  type ProviderName,
+  type Target,
+} from './target.js';
 import { UsageError } from './usage-error.js';
 
 /** A size name (`small`, `medium`, `large`). */
 export type Size = keyof Provider['sizes'];
-export const SIZES: readonly Size[] = ['small', 'medium', 'large'];
+/** Every size, for `--size`: each provider's table has the same keys, one per size. */
+export const SIZES = Object.keys(SCALEWAY_SIZES) as Size[];
 
 /** What every command runs with. */
 export interface CommandContext {
@@ -24,26 +44,33 @@ export interface CommandContext {
   connection: ConnectionOptions;
   /** `--yes`: change a real account without asking. */
   yes: boolean;
+  /** Passed to every provider call: carries the interrupt signal, when there is one. */
+  requestOptions: RequestOptions;
+}
+
+/** The `auth` error for credentials the provider rejected: the same for `validate` and the demo. */
+export function credentialsRejected(provider: ProviderName): ProviderError {
+  return new ProviderError({
+    provider,
+    category: 'auth',
+    message: `${PROVIDER_TITLES[provider]} rejected the credentials`,
+  });
 }
 
 /** Run `body` against the command's target, stopping the embedded emulator afterwards. */
-async function withTarget<T>(
-  context: CommandContext,
-  body: (target: Target) => Promise<T>,
-  options: { announce: boolean } = { announce: true },
-): Promise<T> {
+async function withTarget<T>(context: CommandContext, body: (target: Target) => Promise<T>): Promise<T> {
   const { io, output } = context;
   const target = await openTarget({
     connection: context.connection,
     env: io.env,
     use: 'auto',
-    onEvent: output.logEvent,
+    onEvent: output.handleEvent,
     ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
   });
   try {
-    if (options.announce && target.kind === 'emulator') {
+    if (target.kind === 'emulator') {
       output.info(
-        output.err.dim(
+        output.stderrColors.dim(
           `Using ${target.description}: it starts empty and is discarded when this command ends. Give credentials to use your account.`,
         ),
       );
@@ -132,17 +159,18 @@ function vmDetails(vm: VMInstance, colors: Colors): string {
 
 /** Wait for one VM, showing its state as it changes. */
 async function waitWithProgress(
-  output: Output,
+  context: CommandContext,
   target: Target,
   vm: Pick<VMInstance, 'id' | 'name'>,
   until: 'running' | 'off' | 'deleted',
 ): Promise<VMInstance | null> {
-  const progress = new Progress(output);
+  const progress = new Progress(context.output);
   progress.start(`Waiting for ${vm.name} to be ${until}…`);
   try {
     const result = await waitForVM(target.provider, vm.id, {
       until,
       ...target.wait,
+      ...context.requestOptions,
       onPoll: (read) =>
         progress.update(vm.id, `${vm.name}  ${read === null ? 'deleted' : read.statusDetail}`),
     });
@@ -165,93 +193,84 @@ function notFound(target: Target, id: string): ProviderError {
 export async function validateCommand(context: CommandContext): Promise<number> {
   const { output } = context;
   return withTarget(context, async (target) => {
-    const title = PROVIDER_TITLES[target.providerName];
-    if (!(await target.provider.validateToken())) {
-      throw new ProviderError({
-        provider: target.providerName,
-        category: 'auth',
-        message: `${title} rejected the credentials`,
-      });
+    if (!(await target.provider.validateToken(context.requestOptions))) {
+      throw credentialsRejected(target.providerName);
     }
     output.result({ valid: true, provider: target.providerName, target: target.kind }, () =>
-      output.out.green(`${title} accepted the credentials (${target.description})`),
+      output.stdoutColors.green(
+        `${PROVIDER_TITLES[target.providerName]} accepted the credentials (${target.description})`,
+      ),
     );
-    return 0;
+    return EXIT_OK;
   });
 }
 
 export async function sizesCommand(context: CommandContext): Promise<number> {
   const { output } = context;
-  return withTarget(
-    context,
-    async ({ provider }) => {
-      const offeredIn = (size: Size) =>
-        provider.locations.filter((location) => location.sizes.includes(size)).map((location) => location.id);
-      const sizes = SIZES.map((size) => ({ size, ...provider.sizes[size], locations: offeredIn(size) }));
-      output.result(sizes, () =>
-        formatTable(
-          ['SIZE', 'TYPE', 'VCPU', 'RAM GB', 'DISK GB', '€/HOUR', '€/MONTH', 'LOCATIONS'],
-          sizes.map((size) => [
-            size.size,
-            size.type,
-            String(size.vcpu),
-            String(size.ramGb),
-            String(size.storageGb),
-            size.price.hourlyEur.toFixed(4),
-            size.price.monthlyEur.toFixed(2),
-            size.locations.join(','),
-          ]),
-          output.out,
-        ),
-      );
-      return 0;
-    },
-    { announce: false },
+  const provider = catalogProvider(context.connection.provider);
+  const offeredIn = (size: Size) =>
+    provider.locations.filter((location) => location.sizes.includes(size)).map((location) => location.id);
+  const sizes = (Object.keys(provider.sizes) as Size[]).map((size) => ({
+    size,
+    ...provider.sizes[size],
+    locations: offeredIn(size),
+  }));
+  output.result(sizes, () =>
+    formatTable(
+      ['SIZE', 'TYPE', 'VCPU', 'RAM GB', 'DISK GB', 'PER HOUR', 'PER MONTH', 'LOCATIONS'],
+      sizes.map((size) => [
+        size.size,
+        size.type,
+        String(size.vcpu),
+        String(size.ramGb),
+        String(size.storageGb),
+        formatEuros(size.price.hourlyEur),
+        formatEuros(size.price.monthlyEur, 2),
+        size.locations.join(','),
+      ]),
+      output.stdoutColors,
+    ),
   );
+  return EXIT_OK;
 }
 
 export async function locationsCommand(context: CommandContext): Promise<number> {
   const { output } = context;
-  return withTarget(
-    context,
-    async ({ provider }) => {
-      const locations = provider.locations.map((location) => ({ ...location, sizes: [...location.sizes] }));
-      output.result(locations, () =>
-        formatTable(
-          ['ID', 'NAME', 'COUNTRY', 'SIZES'],
-          locations.map((location) => [
-            location.id,
-            location.name,
-            location.country,
-            location.sizes.length === 0
-              ? { text: '(none)', style: output.out.dim }
-              : location.sizes.join(','),
-          ]),
-          output.out,
-        ),
-      );
-      return 0;
-    },
-    { announce: false },
+  const provider = catalogProvider(context.connection.provider);
+  const locations = provider.locations.map((location) => ({ ...location, sizes: [...location.sizes] }));
+  output.result(locations, () =>
+    formatTable(
+      ['ID', 'NAME', 'COUNTRY', 'SIZES'],
+      locations.map((location) => [
+        location.id,
+        location.name,
+        location.country,
+        location.sizes.length === 0
+          ? { text: '(none)', style: output.stdoutColors.dim }
+          : location.sizes.join(','),
+      ]),
+      output.stdoutColors,
+    ),
   );
+  return EXIT_OK;
 }
 
 export async function listCommand(context: CommandContext, labels: Record<string, string>): Promise<number> {
   const { output } = context;
   return withTarget(context, async ({ provider }) => {
-    const vms = await provider.listVMs(labels);
-    output.result(vms, () => (vms.length === 0 ? 'No VMs.' : vmTable(vms, output.out)));
-    return 0;
+    const vms = await provider.listVMs(labels, context.requestOptions);
+    output.result(vms, () => (vms.length === 0 ? 'No VMs.' : vmTable(vms, output.stdoutColors)));
+    return EXIT_OK;
   });
 }
 
 export async function getCommand(context: CommandContext, id: string): Promise<number> {
   const { output } = context;
   return withTarget(context, async (target) => {
-    const vm = await target.provider.getVM(id);
+    const vm = await target.provider.getVM(id, context.requestOptions);
     if (vm === null) throw notFound(target, id);
-    output.result(vm, () => vmDetails(vm, output.out));
-    return 0;
+    output.result(vm, () => vmDetails(vm, output.stdoutColors));
+    return EXIT_OK;
   });
 }
 
@@ -292,24 +311,38 @@ export async function createCommand(context: CommandContext, options: CreateOpti
       await confirmChange(
         context,
         target,
-        `Create VM "${options.name}" (${size.type}, ${options.location}, about €${size.price.hourlyEur.toFixed(4)}/hour)?`,
+        `Create VM "${options.name}" (${size.type}, ${options.location}, about ${formatEuros(size.price.hourlyEur)}/hour)?`,
         'create a VM',
       );
     }
-    let vm: VMInstance | null = await provider.createVM({
-      name: options.name,
-      size: options.size,
-      location: options.location,
-      userData,
-      labels: options.label ?? {},
-      ...(options.image === undefined ? {} : { image: options.image }),
-    });
-    output.info(`${output.err.green('✓')} created ${vm.name} (${vm.id})`);
-    if (options.wait === true) vm = await waitWithProgress(output, target, vm, 'running');
+    const created = await provider.createVM(
+      {
+        name: options.name,
+        size: options.size,
+        location: options.location,
+        userData,
+        labels: options.label ?? {},
+        ...(options.image === undefined ? {} : { image: options.image }),
+      },
+      context.requestOptions,
+    );
+    output.info(`${output.stderrColors.green('✓')} created ${created.name} (${created.id})`);
+    let vm: VMInstance | null = created;
+    try {
+      if (options.wait === true) vm = await waitWithProgress(context, target, created, 'running');
+    } catch (error) {
+      // Interrupting the wait does not undo the create: say what now exists on the account.
+      if (context.requestOptions.signal?.aborted === true && target.kind === 'account') {
+        output.warn(
+          `${created.name} (${created.id}) was created and keeps running; remove it with \`${commandLine(target.providerName, `delete ${created.id}`)}\``,
+        );
+      }
+      throw error;
+    }
     if (vm === null) throw notFound(target, options.name);
-    const created = vm;
-    output.result(created, () => vmDetails(created, output.out));
-    return 0;
+    const shown = vm;
+    output.result(shown, () => vmDetails(shown, output.stdoutColors));
+    return EXIT_OK;
   });
 }
 
@@ -319,7 +352,7 @@ export async function powerCommand(
   id: string,
   wait: boolean,
 ): Promise<number> {
-  const { output } = context;
+  const { output, requestOptions } = context;
   return withTarget(context, async (target) => {
     await confirmChange(
       context,
@@ -327,15 +360,15 @@ export async function powerCommand(
       `${action === 'power-off' ? 'Power off' : 'Power on'} VM ${id}?`,
       action,
     );
-    if (action === 'power-off') await target.provider.powerOff(id);
-    else await target.provider.powerOn(id);
+    if (action === 'power-off') await target.provider.powerOff(id, requestOptions);
+    else await target.provider.powerOn(id, requestOptions);
     const until = action === 'power-off' ? 'off' : 'running';
     const vm = wait
-      ? await waitWithProgress(output, target, { id, name: id }, until)
-      : await target.provider.getVM(id);
+      ? await waitWithProgress(context, target, { id, name: id }, until)
+      : await target.provider.getVM(id, requestOptions);
     if (vm === null) throw notFound(target, id);
-    output.result(vm, () => vmDetails(vm, output.out));
-    return 0;
+    output.result(vm, () => vmDetails(vm, output.stdoutColors));
+    return EXIT_OK;
   });
 }
 
@@ -344,28 +377,61 @@ export async function deleteCommand(
   ids: readonly string[],
   wait: boolean,
 ): Promise<number> {
-  const { output } = context;
+  const { output, requestOptions } = context;
   return withTarget(context, async (target) => {
-    const what = ids.length === 1 ? `VM ${ids[0]}` : `${ids.length} VMs (${ids.join(', ')})`;
+    const { provider } = target;
+    const what = ids.length === 1 ? `VM ${ids[0]}` : `${plural(ids.length, 'VM')} (${ids.join(', ')})`;
     await confirmChange(context, target, `Delete ${what} and their disks?`, 'delete VMs');
+    const progress = new Progress(output);
+    progress.start(`Deleting ${what}…`);
     const results = await Promise.allSettled(
       ids.map(async (id) => {
-        await target.provider.deleteVM(id);
-        if (wait) await waitWithProgress(output, target, { id, name: id }, 'deleted');
+        // One read tells "deleted" from "already gone"; deleting a VM that is gone succeeds either way.
+        if ((await provider.getVM(id, requestOptions)) === null) {
+          progress.update(id, `${id}  already gone`);
+          return 'already gone' as const;
+        }
+        progress.update(id, `${id}  deleting`);
+        await provider.deleteVM(id, requestOptions);
+        if (wait) {
+          await waitForVM(provider, id, {
+            until: 'deleted',
+            ...target.wait,
+            ...requestOptions,
+            onPoll: (read) => progress.update(id, `${id}  ${read === null ? 'deleted' : read.statusDetail}`),
+          });
+        }
+        progress.update(id, `${id}  deleted`);
+        return 'deleted' as const;
       }),
     );
-    const deleted = ids.filter((_, index) => results[index]?.status === 'fulfilled');
+    const done = (outcome: 'deleted' | 'already gone') =>
+      ids.filter((_, index) => {
+        const result = results[index];
+        return result?.status === 'fulfilled' && result.value === outcome;
+      });
+    const deleted = done('deleted');
+    const alreadyGone = done('already gone');
     const failed = results.flatMap((result, index) =>
       result.status === 'rejected' ? [{ id: ids[index] as string, error: result.reason as unknown }] : [],
     );
-    if (failed.length === 1 && deleted.length === 0) throw failed[0]?.error;
-    for (const failure of failed) {
-      output.warn(`${failure.id}: ${describeError(failure.error, target.providerName)}`);
-    }
+    if (failed.length === 0) progress.succeed(`deleted ${what}`);
+    else progress.fail(`could not delete ${failed.length} of ${plural(ids.length, 'VM')}`);
+    requestOptions.signal?.throwIfAborted();
+    if (failed.length === ids.length && ids.length === 1) throw failed[0]?.error;
+    for (const failure of failed) output.errorLine(failure.error, failure.id);
     output.result(
-      { deleted, failed: failed.map((failure) => ({ id: failure.id, error: errorJson(failure.error) })) },
-      () => deleted.map((id) => `${output.out.green('✓')} deleted ${id}`).join('\n'),
+      {
+        deleted,
+        alreadyGone,
+        failed: failed.map((failure) => ({ id: failure.id, error: errorJson(failure.error) })),
+      },
+      () =>
+        [
+          ...deleted.map((id) => `${output.stdoutColors.green('✓')} deleted ${id}`),
+          ...alreadyGone.map((id) => `${output.stdoutColors.green('✓')} ${id} was already gone`),
+        ].join('\n'),
     );
-    return failed.length === 0 ? 0 : 1;
+    return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
   });
 }

@@ -1,17 +1,29 @@
 import {
   type HttpEvent,
-  type Provider,
+  type RequestOptions,
   type VMInstance,
   type WaitTarget,
   waitForVM,
 } from '@simple-agent-manager/providers';
 import type { CliIo } from './cli-io.js';
+import { credentialsRejected, type Size } from './commands.js';
 import { confirm } from './confirm.js';
-import { describeError, errorJson, formatTable, type Output } from './output.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
+import {
+  commandLine,
+  describeError,
+  errorJson,
+  formatEuros,
+  formatTable,
+  leftoverVMId,
+  type Output,
+  plural,
+} from './output.js';
 import { Progress } from './progress.js';
 import {
   accountSettings,
   type ConnectionOptions,
+  credentialsGiven,
   openTarget,
   PROVIDER_TITLES,
   type ProviderName,
@@ -38,8 +50,6 @@ export interface DemoStep {
   ok: boolean;
 }
 
-type Size = keyof Provider['sizes'];
-
 const DEMO_SIZE: Size = 'small';
 /** Two VMs in the first location and one in the second: the listing must cross locations. */
 const DEMO_LOCATIONS: Readonly<Record<ProviderName, readonly string[]>> = {
@@ -51,6 +61,20 @@ const DEMO_USER_DATA = '#cloud-config\nruncmd:\n  - echo "sam-provider demo: rea
 interface PlannedVM {
   name: string;
   location: string;
+}
+
+/** One demo run against an opened target. */
+interface DemoRun {
+  io: CliIo;
+  output: Output;
+  target: Target;
+  planned: readonly PlannedVM[];
+  labels: Readonly<Record<string, string>>;
+  yes: boolean;
+  /** Every request sent so far, retries included. */
+  requestCount: () => number;
+  /** What the provider reported it could not remove after a failed create (its `cleanup_failed` events). */
+  orphans: ReadonlySet<string>;
 }
 
 class CheckFailed extends Error {
@@ -75,51 +99,47 @@ function seconds(ms: number): string {
   return `${(ms / 1_000).toFixed(2)} s`;
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-function euros(amount: number): string {
-  return `€${amount.toFixed(4)}`;
-}
-
 /**
  * The lifecycle demo: validate, create three VMs in two locations, wait for them, list them by label, power one off
- * and on, delete them all and check that nothing is left. Resolves the exit code: 0 only if every step passed.
+ * and on, delete them all and check that nothing is left. Resolves the exit code: 0 only if every step passed, 130
+ * when interrupted (after deleting what it created).
  */
 export async function runDemo(io: CliIo, output: Output, options: DemoOptions): Promise<number> {
   const { connection } = options;
   const providerName = connection.provider;
   const title = PROVIDER_TITLES[providerName];
-  const account = accountSettings(connection, io.env);
-  if (options.live && account === undefined) {
+  if (options.live && accountSettings(connection, io.env) === undefined) {
     throw new UsageError(
       providerName === 'scaleway'
         ? '--live needs Scaleway credentials: set SCW_SECRET_KEY and SCW_DEFAULT_PROJECT_ID (or pass --secret-key and --project-id)'
         : '--live needs a Hetzner token: set HCLOUD_TOKEN (or pass --token)',
     );
   }
-  if (!options.live && account !== undefined) {
+  if (!options.live && credentialsGiven(connection, io.env)) {
     output.info(
-      output.err.dim(`${title} credentials found but not used: the demo runs on the emulator without --live`),
+      output.stderrColors.dim(
+        `${title} credentials found but not used: the demo runs on the emulator without --live`,
+      ),
     );
   }
 
   const runId = Date.now().toString(36);
-  const labels = { demo: 'sam-provider', run: runId };
   const planned: PlannedVM[] = DEMO_LOCATIONS[providerName].map((location, index) => ({
     name: `sam-demo-${runId}-${index + 1}`,
     location,
   }));
 
   let requests = 0;
+  const orphans = new Set<string>();
   const onEvent = (event: HttpEvent) => {
     if (event.type === 'request') requests++;
-    output.logEvent(event);
+    if (event.type === 'cleanup_failed') orphans.add(event.resource);
+    output.handleEvent(event);
   };
   const target = await openTarget({
     connection,
-    env: io.env,
+    // Without --live the environment's credentials and settings play no part, even incomplete ones.
+    env: options.live ? io.env : {},
     use: options.live ? 'account' : 'always',
     clock: { mode: 'realtime', speed: options.speed },
     onEvent,
@@ -127,18 +147,17 @@ export async function runDemo(io: CliIo, output: Output, options: DemoOptions): 
   });
 
   try {
-    if (target.kind === 'account') {
-      // Shown even with --quiet when a question follows: no one should be asked to approve an unseen plan.
-      if (!options.yes || !output.options.quiet) io.stderr.write(`${describeLivePlan(target, planned)}\n`);
-      const proceed = await confirm(io, {
-        question: 'Go ahead?',
-        action: `create ${planned.length} VMs in ${target.description}`,
-        yes: options.yes,
-      });
-      if (!proceed) throw new Error('Cancelled: nothing was created');
-    }
-    output.info(`${output.err.bold(`${title} lifecycle`)} on ${target.description}`);
-    return await lifecycle(output, target, planned, labels, () => requests);
+    output.info(`${output.stderrColors.bold(`${title} lifecycle`)} on ${target.description}`);
+    return await lifecycle({
+      io,
+      output,
+      target,
+      planned,
+      labels: { demo: 'sam-provider', run: runId },
+      yes: options.yes,
+      requestCount: () => requests,
+      orphans,
+    });
   } finally {
     await target.close();
   }
@@ -149,21 +168,31 @@ function describeLivePlan(target: Target, planned: readonly PlannedVM[]): string
   const hourly = size.price.hourlyEur;
   const lines = [
     `The demo will create ${planned.length} VMs in ${target.description}:`,
-    ...planned.map((vm) => `  ${vm.name}  ${size.type}  ${vm.location}  about ${euros(hourly)}/hour`),
-    `About ${euros(hourly * planned.length)}/hour in total (${size.price.source}, ${size.price.asOf}), billed while they exist;`,
+    ...planned.map((vm) => `  ${vm.name}  ${size.type}  ${vm.location}  about ${formatEuros(hourly)}/hour`),
+    `About ${formatEuros(hourly * planned.length)}/hour in total (${size.price.source}, ${size.price.asOf}), billed while they exist;`,
     'the demo deletes them at the end, usually within a few minutes.',
   ];
   return lines.join('\n');
 }
 
-async function lifecycle(
-  output: Output,
-  target: Target,
-  planned: readonly PlannedVM[],
-  labels: Readonly<Record<string, string>>,
-  requestCount: () => number,
-): Promise<number> {
+/** On an account: show what the demo will create and what it costs, and ask before creating anything. */
+async function confirmPlan(run: DemoRun): Promise<void> {
+  const { io, output, target, planned, yes } = run;
+  // Shown even with --quiet when a question follows: no one should be asked to approve an unseen plan.
+  if (!yes || !output.options.quiet) io.stderr.write(`${describeLivePlan(target, planned)}\n`);
+  const proceed = await confirm(io, {
+    question: 'Go ahead?',
+    action: `create ${planned.length} VMs in ${target.description}`,
+    yes,
+  });
+  if (!proceed) throw new Error('Cancelled: nothing was created');
+}
+
+async function lifecycle(run: DemoRun): Promise<number> {
+  const { output, target, planned, labels, requestCount } = run;
   const { provider } = target;
+  const { signal } = run.io;
+  const requestOptions: RequestOptions = signal === undefined ? {} : { signal };
   const progress = new Progress(output);
   const steps: DemoStep[] = [];
   const started = performance.now();
@@ -171,7 +200,7 @@ async function lifecycle(
   const alive = new Map<string, VMInstance>();
   let failure: { operation: string; error: unknown } | undefined;
 
-  async function step<T>(operation: string, vms: number, run: () => Promise<T>): Promise<T | undefined> {
+  async function step<T>(operation: string, vms: number, body: () => Promise<T>): Promise<T | undefined> {
     if (failure !== undefined) return undefined;
     const before = requestCount();
     const stepStarted = performance.now();
@@ -185,16 +214,16 @@ async function lifecycle(
         ok,
       };
       steps.push(row);
-      return `${operation} ${output.err.dim(`(${plural(row.requests, 'request')}, ${seconds(row.ms)})`)}`;
+      return `${operation} ${output.stderrColors.dim(`(${plural(row.requests, 'request')}, ${seconds(row.ms)})`)}`;
     };
     try {
-      const result = await run();
+      const result = await body();
       progress.succeed(finish(true));
       return result;
     } catch (error) {
       failure = { operation, error };
       progress.fail(finish(false));
-      output.errorLine(error, target.providerName);
+      output.errorLine(error);
       return undefined;
     }
   }
@@ -205,22 +234,40 @@ async function lifecycle(
     progress.update(name, parts.join('  '));
   };
   const waitFor = (vm: VMInstance, until: WaitTarget) =>
-    waitForVM(provider, vm.id, { until, ...target.wait, onPoll: (read) => show(vm.name, read) });
+    waitForVM(provider, vm.id, {
+      until,
+      ...target.wait,
+      ...requestOptions,
+      onPoll: (read) => show(vm.name, read),
+    });
+
+  const announceInterrupt = () =>
+    output.info(
+      output.stderrColors.yellow(
+        'Interrupted: deleting the VMs the demo created (Ctrl-C again exits at once and leaves them)',
+      ),
+    );
 
   await step('validate credentials', 0, async () => {
-    check(await provider.validateToken(), 'the provider rejected the credentials');
+    if (!(await provider.validateToken(requestOptions))) throw credentialsRejected(target.providerName);
   });
+  if (failure === undefined && target.kind === 'account') await confirmPlan(run);
+  // From here on the demo has VMs to delete when interrupted.
+  signal?.addEventListener('abort', announceInterrupt, { once: true });
 
   await step('create', planned.length, async () => {
     await settleAll(
       planned.map(async (vm) => {
-        const created = await provider.createVM({
-          name: vm.name,
-          size: DEMO_SIZE,
-          location: vm.location,
-          userData: DEMO_USER_DATA,
-          labels: { ...labels },
-        });
+        const created = await provider.createVM(
+          {
+            name: vm.name,
+            size: DEMO_SIZE,
+            location: vm.location,
+            userData: DEMO_USER_DATA,
+            labels: { ...labels },
+          },
+          requestOptions,
+        );
         alive.set(created.id, created);
         show(created.name, created);
       }),
@@ -237,7 +284,7 @@ async function lifecycle(
   });
 
   await step('list by label', planned.length, async () => {
-    const listed = await provider.listVMs({ ...labels });
+    const listed = await provider.listVMs({ ...labels }, requestOptions);
     const ids = listed.map((vm) => vm.id).sort();
     check(
       ids.length === alive.size && ids.every((id) => alive.has(id)),
@@ -252,13 +299,13 @@ async function lifecycle(
   };
   await step('power off + wait', 1, async () => {
     const vm = firstVM();
-    await provider.powerOff(vm.id);
+    await provider.powerOff(vm.id, requestOptions);
     await waitFor(vm, 'off');
   });
 
   await step('power on + wait', 1, async () => {
     const vm = firstVM();
-    await provider.powerOn(vm.id);
+    await provider.powerOn(vm.id, requestOptions);
     const running = await waitFor(vm, 'running');
     check(running !== null && running.ip !== '', `${vm.name} is running again with a public IP`);
   });
@@ -266,12 +313,13 @@ async function lifecycle(
   await step('delete + wait', planned.length, async () => {
     await settleAll(
       [...alive.values()].map(async (vm) => {
-        await provider.deleteVM(vm.id);
+        await provider.deleteVM(vm.id, requestOptions);
         await waitFor(vm, 'deleted');
         alive.delete(vm.id);
       }),
     );
   });
+  signal?.removeEventListener('abort', announceInterrupt);
 
   let leftovers: { servers: number; volumes: number; ips: number } | undefined;
   await step('leftover check', 0, async () => {
@@ -284,29 +332,39 @@ async function lifecycle(
       );
       return;
     }
-    const remaining = await provider.listVMs({ ...labels });
+    const remaining = await provider.listVMs({ ...labels }, requestOptions);
     leftovers = { servers: remaining.length, volumes: 0, ips: 0 };
     check(remaining.length === 0, `no demo VM is left (found ${remaining.length})`);
   });
 
-  const cleanup = await cleanUp(output, target, alive);
+  // A VM a failed create could not remove is the demo's too: delete it with the others, or name it as left.
+  const toDelete = [...alive.values()].map(({ id, name }) => ({ id, name }));
+  const unidentified: string[] = [];
+  for (const resource of run.orphans) {
+    const id = leftoverVMId(resource);
+    if (id === undefined) unidentified.push(resource);
+    else if (!alive.has(id)) toDelete.push({ id, name: id });
+  }
+  const notDeleted = [...(await cleanUp(output, target, toDelete)), ...unidentified];
+  const interrupted = signal?.aborted === true;
   const totalMs = Math.round(performance.now() - started);
-  const passed = failure === undefined && cleanup.length === 0;
+  const passed = failure === undefined && notDeleted.length === 0;
   const totalRequests = steps.reduce((sum, row) => sum + row.requests, 0);
   output.result(
     {
       provider: target.providerName,
       target: target.kind,
       passed,
+      ...(interrupted ? { interrupted } : {}),
       steps,
       totalRequests,
       totalMs,
       leftovers: leftovers ?? null,
       ...(failure === undefined ? {} : { failedStep: failure.operation, error: errorJson(failure.error) }),
-      ...(cleanup.length === 0 ? {} : { notDeleted: cleanup }),
+      ...(notDeleted.length === 0 ? {} : { notDeleted }),
     },
     () => {
-      const colors = output.out;
+      const colors = output.stdoutColors;
       const table = formatTable(
         ['operation', 'VMs', 'HTTP requests', 'time'],
         [
@@ -320,35 +378,48 @@ async function lifecycle(
         ],
         colors,
       );
+      const failed = failure === undefined ? 'cleanup' : failure.operation;
       const verdict = passed
         ? colors.green(
             `PASS: every step passed; leftovers: ${leftovers?.servers ?? 0} servers, ${leftovers?.volumes ?? 0} volumes, ${leftovers?.ips ?? 0} IPs`,
           )
-        : colors.red(`FAIL: ${failure === undefined ? 'cleanup' : failure.operation}`);
+        : colors.red(interrupted ? `INTERRUPTED: during ${failed}` : `FAIL: ${failed}`);
       return `${table}\n${verdict}`;
     },
   );
-  return passed ? 0 : 1;
+  if (interrupted) return EXIT_INTERRUPTED;
+  return passed ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** After a failed step, delete every demo VM still alive. Resolves the ids that could not be deleted. */
-async function cleanUp(output: Output, target: Target, alive: Map<string, VMInstance>): Promise<string[]> {
-  if (alive.size === 0) return [];
-  output.info(`Cleaning up ${alive.size} demo VM(s)…`);
+/**
+ * After a failed or interrupted step, delete every demo VM still alive, without the (possibly aborted) signal.
+ * Resolves the ids that could not be deleted, which are also named on stderr.
+ */
+async function cleanUp(
+  output: Output,
+  target: Target,
+  vms: readonly Pick<VMInstance, 'id' | 'name'>[],
+): Promise<string[]> {
+  if (vms.length === 0) return [];
+  output.info(`Cleaning up ${plural(vms.length, 'demo VM')}…`);
   const failed: string[] = [];
   await Promise.all(
-    [...alive.values()].map(async (vm) => {
+    vms.map(async (vm) => {
       try {
         await target.provider.deleteVM(vm.id);
-        alive.delete(vm.id);
       } catch (error) {
         failed.push(vm.id);
-        output.warn(`could not delete ${vm.name} (${vm.id}): ${describeError(error, target.providerName)}`);
+        const which = vm.name === vm.id ? vm.id : `${vm.name} (${vm.id})`;
+        output.warn(`could not delete ${which}: ${describeError(error, target.providerName)}`);
       }
     }),
   );
+  const deleted = vms.length - failed.length;
+  if (deleted > 0) output.info(`${output.stderrColors.green('✓')} cleaned up ${plural(deleted, 'demo VM')}`);
   if (failed.length > 0 && target.kind === 'account') {
-    output.warn(`delete them with: sam-provider delete ${failed.join(' ')}`);
+    output.warn(
+      `${plural(failed.length, 'demo VM')} left behind, still billed: ${failed.join(' ')}; delete them with \`${commandLine(target.providerName, `delete ${failed.join(' ')}`)}\``,
+    );
   }
   return failed;
 }

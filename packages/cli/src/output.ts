@@ -1,16 +1,19 @@
 import { type HttpEvent, isProviderError, type ProviderError } from '@simple-agent-manager/providers';
 import picocolors from 'picocolors';
 import type { CliIo, OutputStream } from './cli-io.js';
-import { CREDENTIAL_SOURCES, type ProviderName } from './target.js';
+import { CREDENTIAL_SOURCES, PROVIDER_TITLES, type ProviderName } from './target.js';
 
-/** Colour functions; identity functions when the stream is not a terminal. */
+/** Colour functions; identity functions when the stream is not to be coloured. */
 export type Colors = ReturnType<typeof picocolors.createColors>;
 
-/** The output flags every command shares. */
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The output flags every command shares, and the provider its messages are about. */
 export interface OutputOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
+  provider: ProviderName;
 }
 
 /** A table cell: plain text, or text with a style applied after padding (so colours do not skew widths). */
@@ -39,11 +42,26 @@ export function formatTable(
   return [line(headers, colors.bold), ...rows.map((row) => line(row))].join('\n');
 }
 
+/** An amount of euros, e.g. `€0.0202`: four decimals by default, enough for an hourly price. */
+export function formatEuros(amount: number, decimals = 4): string {
+  return `€${amount.toFixed(decimals)}`;
+}
+
+/** `3 VMs`, `1 VM`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `sam-provider …` as the user types it for `provider`. */
+export function commandLine(provider: ProviderName, args: string): string {
+  return `sam-provider${provider === 'scaleway' ? '' : ` --provider ${provider}`} ${args}`;
+}
+
 /** Hints for each error category: what the user can do about it. */
-function hint(error: ProviderError, provider: ProviderName | undefined): string | undefined {
+function hint(error: ProviderError, provider: ProviderName): string | undefined {
   switch (error.category) {
     case 'auth':
-      return `check ${provider === undefined ? 'the credentials' : CREDENTIAL_SOURCES[provider]}`;
+      return `check ${CREDENTIAL_SOURCES[provider]}`;
     case 'permission':
       return 'the credentials are valid but not allowed to do this; check their permissions';
     case 'not_found':
@@ -52,7 +70,7 @@ function hint(error: ProviderError, provider: ProviderName | undefined): string 
       if (error.field === 'vm.size' && error.message.includes('not offered')) {
         return 'choose another --size or --location (see `sam-provider sizes`)';
       }
-      return error.field === undefined ? undefined : `fix ${flagOf(error.field, provider)}`;
+      return error.field === undefined ? undefined : fieldHint(error.field, provider);
     case 'invalid_request':
       return 'the provider refused the request as sent';
     case 'conflict':
@@ -80,15 +98,18 @@ function hint(error: ProviderError, provider: ProviderName | undefined): string 
   }
 }
 
-/** The flag (and variable) behind a field named by an `invalid_input` error. */
-function flagOf(field: string, provider: ProviderName | undefined): string {
+/** What to do about the input field an `invalid_input` error names (`vm.location`, `config.zone`, `id`, …). */
+function fieldHint(field: string, provider: ProviderName): string | undefined {
+  if (field === 'id') {
+    const shape = provider === 'scaleway' ? 'a zone and a UUID, e.g. fr-par-1/<uuid>' : 'a number';
+    return `a ${PROVIDER_TITLES[provider]} VM id is ${shape}; \`${commandLine(provider, 'list')}\` shows them`;
+  }
   const [scope, name = ''] = field.split('.');
-  if (scope === 'labels') return '--label';
+  if (scope === 'labels' || name === 'labels') return 'fix --label (key=value)';
   const flags: Record<string, string> = {
     name: '--name',
     size: '--size',
     location: '--location',
-    labels: '--label',
     userData: '--user-data',
     image: '--image',
     zone: '--zone / SCW_DEFAULT_ZONE',
@@ -97,54 +118,96 @@ function flagOf(field: string, provider: ProviderName | undefined): string {
     projectId: '--project-id / SCW_DEFAULT_PROJECT_ID',
     token: '--token / HCLOUD_TOKEN',
   };
-  return flags[name] ?? field;
+  const flag = flags[name];
+  return flag === undefined ? undefined : `fix ${flag}`;
 }
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** One line naming the error's category and what to do about it. Never holds a secret. */
-export function describeError(error: unknown, provider?: ProviderName): string {
-  if (isProviderError(error)) {
-    const advice = hint(error, provider);
-    return oneLine(`${error.category}: ${error.message}${advice === undefined ? '' : ` (${advice})`}`);
-  }
-  return oneLine(error instanceof Error ? error.message : String(error));
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One line naming the error's category, what happened to `subject` (e.g. a VM id) and what to do about it, and
+ * whether cleaning up after it failed too. Never holds a secret.
+ */
+export function describeError(error: unknown, provider: ProviderName, subject?: string): string {
+  const about = subject === undefined ? '' : `${subject}: `;
+  if (!isProviderError(error)) return oneLine(`${about}${messageOf(error)}`);
+  const advice = hint(error, provider);
+  const cleanup =
+    error.cleanupErrors.length === 0
+      ? ''
+      : `; cleaning up also failed, something may be left behind: ${error.cleanupErrors
+          .map((cleanupError) =>
+            isProviderError(cleanupError)
+              ? `${cleanupError.category}: ${cleanupError.message}`
+              : messageOf(cleanupError),
+          )
+          .join('; ')}`;
+  return oneLine(
+    `${error.category}: ${about}${error.message}${advice === undefined ? '' : ` (${advice})`}${cleanup}`,
+  );
 }
 
 /** The JSON form of an error, for `--json`. */
 export function errorJson(error: unknown): Record<string, unknown> {
   if (isProviderError(error)) return error.toJSON();
-  return {
-    name: error instanceof Error ? error.name : 'Error',
-    message: oneLine(error instanceof Error ? error.message : String(error)),
-  };
+  return { name: error instanceof Error ? error.name : 'Error', message: oneLine(messageOf(error)) };
 }
 
-function isTerminal(stream: OutputStream): boolean {
-  return stream.isTTY === true;
+/**
+ * Whether to colour `stream`. Never with `NO_COLOR`; always with `FORCE_COLOR` (but `0` and `false` mean never, as
+ * Node reads them); otherwise on a terminal whose `TERM` is not `dumb`. These are picocolors' rules, except that `CI`
+ * alone does not colour a pipe, read from the stream written to and the CLI's environment instead of the process's
+ * stdout and environment.
+ */
+export function colorsEnabled(stream: OutputStream, env: Environment): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+/**
+ * Whether yocto-spinner can animate on `stream`. It needs a terminal's cursor methods, and it animates only where
+ * `CI` is unset and `TERM` is not `dumb`, printing every redraw as a new line otherwise. It reads the process's
+ * environment, the CLI reads its own `env`: both must allow it.
+ */
+function spinnerAnimates(stream: OutputStream, env: Environment): boolean {
+  const cursor =
+    typeof stream.cursorTo === 'function' &&
+    typeof stream.moveCursor === 'function' &&
+    typeof stream.clearLine === 'function';
+  const allowed = [env, process.env].every(
+    (environment) => environment.TERM !== 'dumb' && !('CI' in environment),
+  );
+  return stream.isTTY === true && cursor && allowed;
+}
+
+/** The VM id in a `cleanup_failed` event's resource (`server <id>`), when it names one. */
+export function leftoverVMId(resource: string): string | undefined {
+  return /^server (\S+)$/.exec(resource)?.[1];
 }
 
 /** Where a command's results, progress and errors go, according to `--json`, `--quiet` and `--verbose`. */
 export class Output {
   readonly options: OutputOptions;
-  /** Colours for stdout. */
-  readonly out: Colors;
-  /** Colours for stderr. */
-  readonly err: Colors;
+  readonly stdoutColors: Colors;
+  readonly stderrColors: Colors;
+  /** True when progress is shown as a live spinner; otherwise as plain lines (or not at all with `--quiet`). */
+  readonly interactive: boolean;
   readonly #io: CliIo;
 
   constructor(io: CliIo, options: OutputOptions) {
     this.#io = io;
     this.options = options;
-    this.out = picocolors.createColors(isTerminal(io.stdout));
-    this.err = picocolors.createColors(isTerminal(io.stderr));
-  }
-
-  /** True when progress may be shown as a live spinner. */
-  get interactive(): boolean {
-    return !this.options.quiet && isTerminal(this.#io.stderr);
+    this.stdoutColors = picocolors.createColors(colorsEnabled(io.stdout, io.env));
+    this.stderrColors = picocolors.createColors(colorsEnabled(io.stderr, io.env));
+    this.interactive = !options.quiet && spinnerAnimates(io.stderr, io.env);
   }
 
   get stderr(): OutputStream {
@@ -168,49 +231,73 @@ export class Output {
 
   /** A warning on stderr, shown even with `--quiet`. */
   warn(line: string): void {
-    this.#io.stderr.write(`${this.err.yellow('warning:')} ${line}\n`);
+    this.#io.stderr.write(`${this.stderrColors.yellow('warning:')} ${line}\n`);
   }
 
-  /** The failure line on stderr, shown even with `--quiet`. */
-  errorLine(error: unknown, provider: ProviderName): void {
-    this.#io.stderr.write(`${this.err.red('sam-provider:')} ${describeError(error, provider)}\n`);
+  /** The failure line on stderr, shown even with `--quiet`; `subject` is what failed, e.g. a VM id. */
+  errorLine(error: unknown, subject?: string): void {
+    this.#io.stderr.write(
+      `${this.stderrColors.red('sam-provider:')} ${describeError(error, this.options.provider, subject)}\n`,
+    );
   }
 
   /** The failure line on stderr; with `--json` also `{ "error": … }` on stdout. */
-  failure(error: unknown, provider: ProviderName): void {
-    this.errorLine(error, provider);
+  failure(error: unknown): void {
+    this.errorLine(error);
     if (this.options.json) this.#io.stdout.write(`${JSON.stringify({ error: errorJson(error) }, null, 2)}\n`);
   }
 
-  /** `--verbose`: one stderr line per response, retry or failed request. The events carry no secrets. */
-  readonly logEvent = (event: HttpEvent): void => {
-    if (!this.options.verbose) return;
-    const colors = this.err;
+  /**
+   * The provider's events. A resource it could not remove after a failure is a warning, always: it may still be
+   * billed. With `--verbose`, each request (headers and body, as the provider redacted them), response, retry and
+   * failed request is logged.
+   */
+  readonly handleEvent = (event: HttpEvent): void => {
+    if (event.type === 'cleanup_failed') {
+      const id = leftoverVMId(event.resource);
+      const { provider } = this.options;
+      const advice =
+        id === undefined
+          ? `check for it in your ${PROVIDER_TITLES[provider]} account and remove it there`
+          : `check with \`${commandLine(provider, 'list')}\`, remove it with \`${commandLine(provider, `delete ${id}`)}\``;
+      this.warn(
+        `could not remove ${event.resource} after a failure (${event.category}: ${oneLine(event.message)}); it may still exist and be billed: ${advice}`,
+      );
+      return;
+    }
+    if (this.options.verbose) this.#log(event);
+  };
+
+  #log(event: HttpEvent): void {
+    const colors = this.stderrColors;
+    const write = (line: string) => this.#io.stderr.write(`${colors.dim('http')} ${line}\n`);
     switch (event.type) {
-      case 'request':
+      case 'request': {
+        write(`> ${event.method} ${event.url}${event.attempt === 0 ? '' : ` (retry ${event.attempt})`}`);
+        for (const [name, value] of Object.entries(event.headers)) write(`>   ${name}: ${value}`);
+        if (event.body !== undefined) write(`>   body: ${event.body}`);
         return;
+      }
       case 'response': {
         const status = event.status < 400 ? colors.green(event.status) : colors.red(event.status);
-        this.#io.stderr.write(
-          `${colors.dim('http')} ${event.method} ${event.url} ${status} ${colors.dim(`${event.durationMs} ms`)}\n`,
-        );
+        write(`${event.method} ${event.url} ${status} ${colors.dim(`${event.durationMs} ms`)}`);
         return;
       }
       case 'retry':
-        this.#io.stderr.write(
-          `${colors.dim('http')} ${colors.yellow('retry')} ${event.method} ${event.url} in ${event.delayMs} ms (${event.category}${event.statusCode === undefined ? '' : ` ${event.statusCode}`})\n`,
+        write(
+          `${colors.yellow('retry')} ${event.method} ${event.url} in ${event.delayMs} ms (${event.category}${event.statusCode === undefined ? '' : ` ${event.statusCode}`})`,
         );
         return;
       case 'error':
-        this.#io.stderr.write(
-          `${colors.dim('http')} ${colors.red('failed')} ${event.method} ${event.url} (${event.category})\n`,
-        );
+        write(`${colors.red('failed')} ${event.method} ${event.url} (${event.category})`);
+        return;
+      case 'cleanup_failed':
+        // Always shown as a warning by handleEvent, never only logged.
         return;
       default: {
-        // Event kinds added to the library later are shown as they come: events carry no secrets.
-        const other: { type: string } = event;
-        this.#io.stderr.write(`${colors.dim('http')} ${other.type} ${JSON.stringify(other)}\n`);
+        const unknown: never = event;
+        write(JSON.stringify(unknown));
       }
     }
-  };
+  }
 }

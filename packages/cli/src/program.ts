@@ -16,14 +16,10 @@ import {
   validateCommand,
 } from './commands.js';
 import { runDemo } from './demo.js';
-import { describeError, Output } from './output.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { colorsEnabled, describeError, Output } from './output.js';
 import { type ConnectionOptions, PROVIDER_NAMES, type ProviderName } from './target.js';
-import { UsageError } from './usage-error.js';
-
-/** The exit codes, as documented in the README and the help. */
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+import { safeUsageMessage, UsageError } from './usage-error.js';
 
 /** The options every command accepts, as commander parses them. */
 type GlobalOptions = {
@@ -61,6 +57,7 @@ Environment:
 
 Exit codes:
   0 success   1 failure (the provider or a check failed)   2 usage error (bad flag, missing argument)
+  130 interrupted (Ctrl-C): the demo deleted the VMs it created first; press Ctrl-C twice to exit at once
 `;
 
 function parseLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -95,16 +92,16 @@ function connectionOf(options: GlobalOptions): ConnectionOptions {
  * through for {@link run} to report.
  */
 export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }): Command {
-  const errorColors = picocolors.createColors(io.stderr.isTTY === true);
+  const errorColors = picocolors.createColors(colorsEnabled(io.stderr, io.env));
   const program = new Command('sam-provider')
     .description('Drive cloud VMs through the SAM provider layer, or run its lifecycle demo.')
     .version(version)
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      getOutHasColors: () => io.stdout.isTTY === true,
-      getErrHasColors: () => io.stderr.isTTY === true,
-      outputError: (text, write) => write(errorColors.red(text)),
+      getOutHasColors: () => colorsEnabled(io.stdout, io.env),
+      getErrHasColors: () => colorsEnabled(io.stderr, io.env),
+      outputError: (text, write) => write(errorColors.red(safeUsageMessage(text))),
     })
     .exitOverride()
     .showHelpAfterError()
@@ -112,7 +109,7 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
     .addOption(new Option('--provider <name>', 'the cloud').choices(PROVIDER_NAMES).default('scaleway'))
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--quiet', 'no progress on stderr')
-    .option('--verbose', 'log every HTTP request on stderr (method, URL, status, duration)')
+    .option('--verbose', 'log every HTTP request on stderr (redacted headers and body, status, duration)')
     .option('--yes', 'change a real account without asking')
     .option('--secret-key <key>', 'Scaleway secret key (default: SCW_SECRET_KEY)')
     .option('--project-id <id>', 'Scaleway project id (default: SCW_DEFAULT_PROJECT_ID)')
@@ -121,13 +118,17 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
     .option('--token <token>', 'Hetzner API token (default: HCLOUD_TOKEN)')
     .addHelpText('after', HELP_FOOTER);
 
-  /** Run one action with its output and context; a failure becomes one line on stderr and exit code 1. */
+  /**
+   * Run one action with its output and context; a failure becomes one line on stderr and exit code 1, an interrupt
+   * exit code 130.
+   */
   const execute = async (command: Command, body: (context: CommandContext) => Promise<number>) => {
     const options = command.optsWithGlobals<GlobalOptions>();
     const output = new Output(io, {
       json: options.json === true,
       quiet: options.quiet === true,
       verbose: options.verbose === true,
+      provider: options.provider,
     });
     try {
       state.exitCode = await body({
@@ -135,10 +136,16 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
         output,
         connection: connectionOf(options),
         yes: options.yes === true,
+        requestOptions: io.signal === undefined ? {} : { signal: io.signal },
       });
     } catch (error) {
+      if (io.signal?.aborted === true) {
+        output.failure(io.signal.reason);
+        state.exitCode = EXIT_INTERRUPTED;
+        return;
+      }
       if (error instanceof UsageError) throw error;
-      output.failure(error, options.provider);
+      output.failure(error);
       state.exitCode = EXIT_FAILURE;
     }
   };
@@ -236,24 +243,52 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
   return program;
 }
 
+/** `--json` among the arguments (before a `--`): usage errors then also print one JSON document. */
+function wantsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
+const NO_COMMAND = 'no command given (see sam-provider --help)';
+
+/** What a commander parse error says, without its `error: ` prefix and without any option value typed with `=`. */
+function commanderMessage(error: CommanderError): string {
+  if (error.code === 'commander.help') return NO_COMMAND;
+  return safeUsageMessage(error.message.replace(/^error: /, ''));
+}
+
 /**
  * Run `sam-provider` with `argv` (as in `process.argv`: node, script, arguments) and resolve its exit code:
- * 0 success, 1 failure, 2 usage error.
+ * 0 success, 1 failure, 2 usage error, 130 interrupted.
  */
 export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const state: RunState = { exitCode: EXIT_OK };
   const program = createProgram(io, state);
+  const usageJson = (message: string) => {
+    if (wantsJson(argv)) {
+      io.stdout.write(`${JSON.stringify({ error: { category: 'usage', message } }, null, 2)}\n`);
+    }
+  };
+  const colors = picocolors.createColors(colorsEnabled(io.stderr, io.env));
   try {
     await program.parseAsync([...argv], { from: 'node' });
     return state.exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    const colors = picocolors.createColors(io.stderr.isTTY === true);
-    if (error instanceof UsageError) {
-      io.stderr.write(`${colors.red(`error: ${error.message}`)}\n(see sam-provider --help)\n`);
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT_OK;
+      // Commander has already written the message and the help to stderr; with no command, only the help.
+      if (error.code === 'commander.help') io.stderr.write(`${colors.red(`error: ${NO_COMMAND}`)}\n`);
+      usageJson(commanderMessage(error));
       return EXIT_USAGE;
     }
-    io.stderr.write(`${colors.red('sam-provider:')} ${describeError(error)}\n`);
+    if (error instanceof UsageError) {
+      io.stderr.write(`${colors.red(`error: ${error.message}`)}\n(see sam-provider --help)\n`);
+      usageJson(error.message);
+      return EXIT_USAGE;
+    }
+    const provider = program.opts<GlobalOptions>().provider;
+    io.stderr.write(`${colors.red('sam-provider:')} ${describeError(error, provider)}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -3,8 +3,9 @@ import yoctoSpinner, { type Spinner } from 'yocto-spinner';
 import type { Output } from './output.js';
 
 /**
- * Progress of one step on stderr, with one line per item (a VM) that changes as its state changes. On a terminal
- * it is a spinner redrawn in place; otherwise each change is printed once as a plain line. `--quiet` hides it all.
+ * Progress of one step on stderr, with one line per item (a VM) that changes as its state changes. Where the
+ * spinner can animate it is redrawn in place; otherwise each change is printed once as a plain line. `--quiet`
+ * hides it all.
  */
 export class Progress {
   readonly #output: Output;
@@ -25,8 +26,10 @@ export class Progress {
     if (this.#output.interactive) {
       this.#spinner = yoctoSpinner({
         text: title,
-        // Only ever a real terminal stream here (`interactive` checked `isTTY`).
+        // `interactive` checked that it is a terminal stream with cursor methods.
         stream: this.#output.stderr as unknown as Writable,
+        // Its own handler would exit at once on Ctrl-C; the CLI's handler cleans up first.
+        handleSignals: false,
       }).start();
     }
   }
@@ -45,11 +48,11 @@ export class Progress {
   }
 
   succeed(text: string): void {
-    this.#finish(`${this.#output.err.green('✓')} ${text}`);
+    this.#finish(`${this.#output.stderrColors.green('✓')} ${text}`);
   }
 
   fail(text: string): void {
-    this.#finish(`${this.#output.err.red('✗')} ${text}`);
+    this.#finish(`${this.#output.stderrColors.red('✗')} ${text}`);
   }
 
   #finish(line: string): void {

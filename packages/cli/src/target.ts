@@ -143,6 +143,33 @@ export function accountSettings(
   };
 }
 
+/**
+ * Whether the flags or the environment name a secret key (Scaleway) or a token (Hetzner), complete or not: for
+ * saying that they are not used, without parsing them.
+ */
+export function credentialsGiven(
+  connection: ConnectionOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  const secret =
+    connection.provider === 'scaleway'
+      ? setting(connection.secretKey, env.SCW_SECRET_KEY)
+      : setting(connection.token, env.HCLOUD_TOKEN);
+  return secret !== undefined;
+}
+
+/**
+ * A provider for reading the size and location tables only. It is never asked to send a request, so it needs no
+ * target: no credentials are read and no emulator is started; the placeholders only satisfy the config's shape.
+ */
+export function catalogProvider(provider: ProviderName): Provider {
+  return createProvider(
+    provider === 'scaleway'
+      ? { provider, secretKey: SCALEWAY_EMULATOR_SECRET_KEY, projectId: SCALEWAY_EMULATOR_PROJECT_ID }
+      : { provider, token: HETZNER_EMULATOR_TOKEN },
+  );
+}
+
 function emulatorWait(clock: ClockMode): WaitTiming {
   const speed = clock.mode === 'realtime' ? (clock.speed ?? 1) : 1_000;
   return {

@@ -5,3 +5,12 @@
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/**
+ * A usage message safe to print. Commander quotes a mistyped option as it was typed, so `--secret-keyy=KEY` would
+ * echo the key: whatever follows `=` in a quoted option is cut. Values given with a space are never quoted, since
+ * `--secret-key` and `--token` take any value and so never fail a check that would name it.
+ */
+export function safeUsageMessage(message: string): string {
+  return message.replace(/'(-{1,2}[^'=\s]*)=[^']*'/g, "'$1=…'");
+}

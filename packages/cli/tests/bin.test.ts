@@ -1,21 +1,43 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-/** The process's environment without any cloud credential, so the child can only use its embedded emulator. */
-function credentialFreeEnv(): NodeJS.ProcessEnv {
+/**
+ * The process's environment without any cloud credential or endpoint, so the child can only use its embedded
+ * emulator on 127.0.0.1, and without colour settings, so its output is plain off a terminal. The in-process tests'
+ * fetch guard does not reach a child: the tests that send requests run it with `--verbose` and check that every
+ * request it logged went to 127.0.0.1.
+ */
+function isolatedEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SCW_') && !name.startsWith('HCLOUD_')),
+    Object.entries(process.env).filter(
+      ([name]) =>
+        !name.startsWith('SCW_') &&
+        !name.startsWith('HCLOUD_') &&
+        name !== 'NO_COLOR' &&
+        name !== 'FORCE_COLOR',
+    ),
   );
 }
 
-function runBin(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+interface BinResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `sam-provider args…` as a process; `onStderr` sees everything written to stderr so far. */
+function runBin(
+  args: readonly string[],
+  onStderr?: (text: string, child: ChildProcess) => void,
+): Promise<BinResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
       cwd: packageDir,
-      env: credentialFreeEnv(),
+      env: isolatedEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -25,21 +47,30 @@ function runBin(args: readonly string[]): Promise<{ code: number | null; stdout:
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
+      onStderr?.(stderr, child);
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** The URLs of the requests a `--verbose` run logged. */
+function requestedUrls(stderr: string): string[] {
+  return [...stderr.matchAll(/^http > [A-Z]+ (\S+)/gm)].map((match) => match[1] as string);
 }
 
 describe('the sam-provider executable', () => {
   it('runs the demo as a process and exits 0 with the table on stdout and no colours off a terminal', async () => {
-    const result = await runBin(['demo', '--speed', '50']);
+    const result = await runBin(['demo', '--speed', '50', '--verbose']);
 
     expect(result.stderr).not.toContain('✗');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^operation\s+VMs\s+HTTP requests\s+time$/m);
     expect(result.stdout).toContain('PASS');
     expect(result.stdout + result.stderr).not.toContain('\u001b[');
+    const urls = requestedUrls(result.stderr);
+    expect(urls.length).toBeGreaterThan(20);
+    for (const url of urls) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
   });
 
   it('sets exit code 2 for a usage error', async () => {
@@ -47,5 +78,38 @@ describe('the sam-provider executable', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('on Ctrl-C after the create step deletes the demo VMs, then exits 130', async () => {
+    let sent = false;
+    const result = await runBin(['demo', '--speed', '10', '--verbose'], (stderr, child) => {
+      if (!sent && /✓ create/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('sam-provider: interrupted by SIGINT');
+    expect(result.stderr).toContain('✓ cleaned up 3 demo VMs');
+    expect(result.stdout).toContain('INTERRUPTED');
+    for (const url of requestedUrls(result.stderr)) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+  });
+
+  it('on a second Ctrl-C exits 130 at once, without waiting for the cleanup', async () => {
+    let sent = false;
+    const result = await runBin(['demo', '--speed', '0.5'], (stderr, child) => {
+      if (!sent && /✓ create/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+        setTimeout(() => child.kill('SIGINT'), 50);
+      }
+    });
+
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('Interrupted: deleting the VMs the demo created');
+    expect(result.stderr).not.toContain('cleaned up');
+    expect(result.stdout).toBe('');
   });
 });

@@ -8,24 +8,65 @@ import {
   ScalewayEmulator,
   startEmulatorServer,
 } from '@simple-agent-manager/cloud-emulator';
+import { afterEach } from 'vitest';
 import type { CliIo, OutputStream } from '../src/cli-io.js';
+import { InterruptedError } from '../src/interrupted-error.js';
 import { run } from '../src/program.js';
 
-/** Every URL the CLI fetches in a test must be on 127.0.0.1: a real API is never contacted. */
+/** Requests the loopback guard refused since the last test ended. */
+const blockedRequests: string[] = [];
+
+/**
+ * Every URL the CLI fetches in a test must be on 127.0.0.1: a real API is never contacted. A refused request is
+ * also recorded, because the CLI may report it as an ordinary network failure and the test could still pass.
+ */
 export const loopbackOnlyFetch: typeof fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
   if (url.hostname !== '127.0.0.1') {
+    blockedRequests.push(`${init?.method ?? 'GET'} ${url.origin}${url.pathname}`);
     throw new Error(`test guard: refused a request to ${url.origin}; tests must only reach 127.0.0.1`);
   }
   return fetch(input, init);
 };
 
+// Registered in every test file that imports the harness: a refused request fails the test that sent it.
+afterEach(() => {
+  const blocked = blockedRequests.splice(0);
+  if (blocked.length > 0) {
+    throw new Error(`test guard: the CLI tried to leave 127.0.0.1: ${blocked.join(', ')}`);
+  }
+});
+
 class CapturedStream implements OutputStream {
   text = '';
   isTTY = false;
+  columns = 120;
+  readonly #onWrite: ((text: string) => void) | undefined;
+
+  constructor(onWrite?: (text: string) => void) {
+    this.#onWrite = onWrite;
+  }
 
   write(chunk: string): boolean {
     this.text += chunk;
+    this.#onWrite?.(this.text);
+    return true;
+  }
+}
+
+/** A terminal with the cursor methods of `tty.WriteStream`, as the spinner needs them. */
+class CapturedTerminal extends CapturedStream {
+  override isTTY = true;
+
+  cursorTo(): boolean {
+    return true;
+  }
+
+  moveCursor(): boolean {
+    return true;
+  }
+
+  clearLine(): boolean {
     return true;
   }
 }
@@ -41,15 +82,43 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Lines typed on a terminal; when given, stdin is a TTY. */
   typed?: string;
+  /**
+   * Make stdout and stderr terminals: `bare` has only `write` and `isTTY`, `cursor` also the cursor methods of a
+   * real terminal stream.
+   */
+  terminal?: 'bare' | 'cursor';
+  /** Interrupt the CLI, as Ctrl-C does, the first time stderr matches. */
+  interruptWhen?: RegExp;
+  /** Called after each write to stderr with everything written to it so far. */
+  onStderr?: (text: string) => void;
 }
 
 /** Run `sam-provider args…` in-process with captured output and the loopback guard. */
 export async function cli(args: readonly string[], options: CliOptions = {}): Promise<RunResult> {
-  const stdout = new CapturedStream();
-  const stderr = new CapturedStream();
+  const interrupt = new AbortController();
+  const onStderr = (text: string) => {
+    if (options.interruptWhen?.test(text) === true && !interrupt.signal.aborted) {
+      interrupt.abort(new InterruptedError());
+    }
+    options.onStderr?.(text);
+  };
+  const stdout = options.terminal === 'cursor' ? new CapturedTerminal() : new CapturedStream();
+  const stderr =
+    options.terminal === 'cursor' ? new CapturedTerminal(onStderr) : new CapturedStream(onStderr);
+  if (options.terminal === 'bare') {
+    stdout.isTTY = true;
+    stderr.isTTY = true;
+  }
   const stdin = Object.assign(new PassThrough(), { isTTY: options.typed !== undefined });
   if (options.typed !== undefined) stdin.end(options.typed);
-  const io: CliIo = { stdout, stderr, stdin, env: options.env ?? {}, fetch: loopbackOnlyFetch };
+  const io: CliIo = {
+    stdout,
+    stderr,
+    stdin,
+    env: options.env ?? {},
+    fetch: loopbackOnlyFetch,
+    signal: interrupt.signal,
+  };
   const code = await run(['node', 'sam-provider', ...args], io);
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

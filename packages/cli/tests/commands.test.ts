@@ -54,9 +54,24 @@ describe('catalog commands', () => {
 
     expect(result.code).toBe(0);
     expect(lines(result.stdout)[0]).toMatch(
-      /^SIZE\s+TYPE\s+VCPU\s+RAM GB\s+DISK GB\s+€\/HOUR\s+€\/MONTH\s+LOCATIONS$/,
+      /^SIZE\s+TYPE\s+VCPU\s+RAM GB\s+DISK GB\s+PER HOUR\s+PER MONTH\s+LOCATIONS$/,
     );
-    expect(result.stdout).toMatch(/^small\s+cx23\s+2\s+4\s+40\s+0\.0048/m);
+    expect(result.stdout).toMatch(/^small\s+cx23\s+2\s+4\s+40\s+€0\.0048\s+€\d+\.\d\d\s+fsn1,/m);
+  });
+
+  it('sizes and locations read no credentials and start no emulator', async () => {
+    // Incomplete credentials would be a usage error for any command that uses them.
+    const env = {
+      SCW_SECRET_KEY: SCALEWAY_EMULATOR_SECRET_KEY,
+      HCLOUD_ENDPOINT: 'https://api.hetzner.cloud/v1',
+    };
+
+    const sizes = await cli(['sizes', '--json'], { env });
+    expect(sizes.code).toBe(0);
+    expect(sizes.stderr).toBe('');
+    const locations = await cli(['locations', '--provider', 'hetzner'], { env });
+    expect(locations.code).toBe(0);
+    expect(locations.stderr).toBe('');
   });
 
   it('locations --json lists the locations with the sizes each offers', async () => {
@@ -154,6 +169,34 @@ describe('VM commands on the embedded emulator', () => {
     expect(parseJson(result)).toMatchObject({ error: { category: 'not_found', provider: 'scaleway' } });
   });
 
+  it('an id the provider could never have issued is explained, not named as a field', async () => {
+    const result = await cli(['power-off', 'not-a-number', '--provider', 'hetzner']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'a Hetzner Cloud VM id is a number; `sam-provider --provider hetzner list` shows them',
+    );
+    expect(result.stderr).not.toContain('fix id');
+  });
+
+  it('delete of a VM that does not exist says it was already gone', async () => {
+    const result = await cli(['delete', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('✓ fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c was already gone\n');
+    expect(result.stdout).not.toContain('deleted');
+  });
+
+  it('an interrupt stops a command with exit code 130', async () => {
+    const result = await cli(['create', '--name', 'agent-11', '--size', 'small', '--location', 'fr-par-1'], {
+      interruptWhen: /Using the embedded/,
+    });
+
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/^sam-provider: interrupted$/m);
+    expect(result.stdout).toBe('');
+  });
+
   it('an invalid --zone is reported with the flag to fix', async () => {
     const result = await cli(['list', '--zone', 'xx-yyy-9']);
 
@@ -187,6 +230,43 @@ describe('usage errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stderr).toContain('Usage: sam-provider');
+  });
+
+  it.each([
+    [['list', '--secret-keyy=SECRET-MARKER-7c1d'], "unknown option '--secret-keyy=…'"],
+    [['--tokn=SECRET-MARKER-7c1d', 'list'], "unknown option '--tokn=…'"],
+    [['get', '--secret-key', 'SECRET-MARKER-7c1d'], "missing required argument 'id'"],
+    [['--provider', 'hetzner', '--token', 'SECRET-MARKER-7c1d', 'launch'], "unknown command 'launch'"],
+  ])('%j never prints the secret it was given', async (args, message) => {
+    for (const json of [[], ['--json']]) {
+      const result = await cli([...args, ...json]);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stdout + result.stderr).not.toContain('SECRET-MARKER-7c1d');
+    }
+  });
+
+  it.each([
+    [['list', '--bogus', '--json'], "unknown option '--bogus'"],
+    [['--json', 'get'], "missing required argument 'id'"],
+    [
+      ['--json', 'create', '--name', 'x', '--size', 'huge', '--location', 'fr-par-1'],
+      "argument 'huge' is invalid",
+    ],
+    [['--json', 'launch'], "unknown command 'launch'"],
+    [['--json'], 'no command given'],
+    [['--json', '--token', 'abc', 'list'], '--token applies to --provider hetzner'],
+    [['--json', 'demo', '--live'], '--live needs Scaleway credentials'],
+  ])('%j prints one JSON usage error on stdout as well', async (args, message) => {
+    const result = await cli(args);
+
+    expect(result.code).toBe(2);
+    const document = parseJson(result) as { error: { category: string; message: string } };
+    expect(document.error.category).toBe('usage');
+    expect(document.error.message).toContain(message);
+    expect(document.error.message).not.toMatch(/^error: /);
+    expect(result.stderr).toContain(message);
   });
 
   it('no command exits 2 with the help on stderr; --help exits 0 with it on stdout', async () => {
@@ -338,7 +418,7 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
     const all = parseJson(await cli(['list', ...flags], options)) as VMJson[];
     const deleted = await cli(['delete', ...all.map((item) => item.id), '--wait', ...flags], options);
     expect(deleted.code).toBe(0);
-    expect(parseJson(deleted)).toEqual({ deleted: all.map((item) => item.id), failed: [] });
+    expect(parseJson(deleted)).toEqual({ deleted: all.map((item) => item.id), alreadyGone: [], failed: [] });
     expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
   });
 
@@ -373,6 +453,14 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
       /^http POST http:\/\/127\.0\.0\.1:\d+\/instance\/v1\/zones\/fr-par-1\/servers 201 \d+ ms$/m,
     );
     expect(result.stderr).toMatch(/^http PATCH .*\/user_data\/cloud-init 204 \d+ ms$/m);
+    // Each request with its headers and body, as the provider redacted them.
+    expect(result.stderr).toMatch(
+      /^http > POST http:\/\/127\.0\.0\.1:\d+\/instance\/v1\/zones\/fr-par-1\/servers$/m,
+    );
+    expect(result.stderr).toMatch(/^http > {3}X-Auth-Token: \[REDACTED\]$/m);
+    expect(result.stderr).toMatch(/^http > {3}Content-Type: application\/json$/m);
+    expect(result.stderr).toMatch(/^http > {3}body: \{"name":"agent-9","commercial_type":"DEV1-M",/m);
+    expect(result.stderr).toMatch(/^http > {3}body: \[REDACTED\] \(\d+ characters\)$/m);
     const everything = result.stdout + result.stderr;
     expect(everything).not.toContain(SCALEWAY_EMULATOR_SECRET_KEY);
     expect(everything).not.toContain(marker);
@@ -407,5 +495,125 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^http GET .* 401 \d+ ms$/m);
     expect(result.stderr).not.toContain(secretKey);
+  });
+  it('delete of several VMs shows one progress display and reports each failure with its category', async () => {
+    account = await startScalewayAccount();
+    const { emulator } = account;
+    const options = { env: account.env };
+    const flags = ['--yes', ...account.flags];
+    const ids: string[] = [];
+    for (const name of ['agent-12', 'agent-13']) {
+      const created = await cli(
+        ['create', '--name', name, '--size', 'small', '--location', 'fr-par-1', '--json', ...flags],
+        options,
+      );
+      ids.push((parseJson(created) as VMJson).id);
+    }
+    const [kept, removed] = ids as [string, string];
+    emulator.injectFault({
+      method: 'POST',
+      path: new RegExp(`${kept.split('/')[1]}/action$`),
+      status: 403,
+      body: { type: 'permission_denied', message: 'action forbidden' },
+    });
+    const missing = 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c';
+
+    const result = await cli(['delete', kept, removed, missing, '--wait', ...flags], options);
+
+    expect(result.code).toBe(1);
+    // One display: one final line for the whole command, not one per VM.
+    expect(lines(result.stderr).filter((line) => /^[✓✗] /.test(line))).toEqual([
+      '✗ could not delete 1 of 3 VMs',
+    ]);
+    expect(result.stderr).toMatch(new RegExp(`^ {2}${removed} {2}deleted$`, 'm'));
+    expect(result.stderr).toMatch(new RegExp(`^ {2}${missing} {2}already gone$`, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(`^sam-provider: permission: ${kept}: .*check their permissions`, 'm'),
+    );
+    expect(result.stdout).toBe(`✓ deleted ${removed}\n✓ ${missing} was already gone\n`);
+    expect(emulator.servers().map((server) => `${server.zone}/${server.id}`)).toEqual([kept]);
+  });
+
+  it('a create whose cleanup fails warns, even with --quiet, naming the server left behind', async () => {
+    account = await startScalewayAccount();
+    const { emulator } = account;
+    const forbidden = { status: 403, body: { type: 'permission_denied', message: 'action forbidden' } };
+    emulator.injectFault({ method: 'PATCH', path: /\/user_data\/cloud-init$/, ...forbidden });
+    emulator.injectFault({ method: 'DELETE', path: /\/servers\/[^/]+$/, ...forbidden });
+
+    const result = await cli(
+      [
+        'create',
+        '--name',
+        'agent-14',
+        '--size',
+        'small',
+        '--location',
+        'fr-par-1',
+        '--yes',
+        '--quiet',
+        ...account.flags,
+      ],
+      { env: account.env },
+    );
+
+    expect(result.code).toBe(1);
+    const [server] = emulator.servers();
+    const id = `${server?.zone}/${server?.id}`;
+    expect(result.stderr).toContain(`warning: could not remove server ${id} after a failure (permission: `);
+    expect(result.stderr).toContain(`remove it with \`sam-provider delete ${id}\``);
+    expect(result.stderr).toMatch(
+      /^sam-provider: permission: .*; cleaning up also failed, something may be left behind: permission: /m,
+    );
+  });
+
+  it('an interrupted create --wait says the VM it created is still there', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(
+      [
+        'create',
+        '--name',
+        'agent-15',
+        '--size',
+        'small',
+        '--location',
+        'fr-par-1',
+        '--wait',
+        '--yes',
+        ...account.flags,
+      ],
+      { env: account.env, interruptWhen: /✓ created/ },
+    );
+
+    expect(result.code).toBe(130);
+    const [server] = account.emulator.servers();
+    expect(result.stderr).toContain(
+      `warning: agent-15 (${server?.zone}/${server?.id}) was created and keeps running; remove it with`,
+    );
+    expect(result.stderr).toMatch(/^sam-provider: interrupted$/m);
+  });
+});
+
+describe('colours', () => {
+  it('are used on a terminal', async () => {
+    const result = await cli(['get', 'missing'], { terminal: 'bare' });
+
+    expect(result.stderr).toContain('\u001b[31msam-provider:');
+  });
+
+  it('are never used with NO_COLOR, even on a terminal', async () => {
+    const result = await cli(['get', 'missing'], { terminal: 'bare', env: { NO_COLOR: '1' } });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('sam-provider: not_found');
+    expect(result.stderr).not.toContain('\u001b[');
+  });
+
+  it('are forced by FORCE_COLOR off a terminal', async () => {
+    const listed = await cli(['sizes'], { env: { FORCE_COLOR: '1' } });
+    expect(listed.stdout).toContain('\u001b[1mSIZE');
+
+    const failed = await cli(['get', 'missing'], { env: { FORCE_COLOR: '1' } });
+    expect(failed.stderr).toContain('\u001b[31msam-provider:');
   });
 });

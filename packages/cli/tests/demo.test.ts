@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cli, lines, parseJson, type ScalewayAccount, startScalewayAccount } from './cli-harness.js';
 
 const OPERATIONS = [
@@ -82,6 +82,81 @@ describe('sam-provider demo on the embedded emulator', () => {
     expect(result.stdout).toContain('PASS');
   });
 
+  it('without --live ignores incomplete or broken settings in the environment, and says so', async () => {
+    const scaleway = await cli(['demo', '--speed', '50'], {
+      env: { SCW_SECRET_KEY: '0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c', SCW_DEFAULT_ZONE: 'xx-nowhere-9' },
+    });
+    expect(scaleway.code).toBe(0);
+    expect(scaleway.stderr).toContain('Scaleway credentials found but not used');
+
+    const hetzner = await cli(['demo', '--provider', 'hetzner', '--speed', '50', '--quiet'], {
+      env: { HCLOUD_TOKEN: 'not-a-token', HCLOUD_ENDPOINT: 'https://api.hetzner.cloud/v1' },
+    });
+    expect(hetzner.code).toBe(0);
+    expect(hetzner.stdout).toContain('PASS');
+  });
+
+  it('exits 130 when interrupted after the create step', async () => {
+    const result = await cli(['demo', '--speed', '50'], { interruptWhen: /✓ create/ });
+
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('Interrupted: deleting the VMs the demo created');
+    expect(result.stderr).toContain('✓ cleaned up 3 demo VMs');
+    expect(result.stdout).toContain('INTERRUPTED: during wait until running');
+  });
+
+  it('draws a spinner on a terminal that has cursor control, leaving Ctrl-C to the CLI', async () => {
+    vi.stubEnv('CI', undefined);
+    vi.stubEnv('TERM', 'xterm-256color');
+    const handlers = process.listenerCount('SIGINT');
+    let handlersWhileSpinning = handlers;
+    try {
+      const result = await cli(['demo', '--speed', '50'], {
+        terminal: 'cursor',
+        onStderr: () => {
+          handlersWhileSpinning = Math.max(handlersWhileSpinning, process.listenerCount('SIGINT'));
+        },
+      });
+
+      expect(result.code).toBe(0);
+      // yocto-spinner hides the cursor while it spins.
+      expect(result.stderr).toContain('\u001b[?25l');
+      expect(result.stdout).toContain('PASS');
+      // Its own Ctrl-C handler would exit the process before the demo could clean up.
+      expect(handlersWhileSpinning).toBe(handlers);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('prints plain lines on a terminal stream without cursor methods', async () => {
+    vi.stubEnv('CI', undefined);
+    vi.stubEnv('TERM', 'xterm-256color');
+    try {
+      const result = await cli(['demo', '--speed', '50'], { terminal: 'bare' });
+
+      expect(result.code).toBe(0);
+      expect(result.stderr).not.toContain('\u001b[?25l');
+      expect(result.stderr).toMatch(/^ {2}sam-demo-\w+-1 {2}fr-par-1 {2}starting/m);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('prints plain lines when CI is set, where the spinner would print every redraw', async () => {
+    vi.stubEnv('CI', '1');
+    vi.stubEnv('TERM', 'xterm-256color');
+    try {
+      const result = await cli(['demo', '--speed', '50'], { terminal: 'cursor', env: { CI: '1' } });
+
+      expect(result.code).toBe(0);
+      expect(result.stderr).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+      expect(result.stderr).toMatch(/^.*✓.* create /m);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('refuses --live without credentials (usage error)', async () => {
     const result = await cli(['demo', '--live']);
 
@@ -147,6 +222,97 @@ describe('sam-provider demo --live against an account', () => {
     ).toBe(2);
   });
 
+  it('checks the credentials before showing the plan, with the same auth error as validate', async () => {
+    account = await startScalewayAccount();
+    const env = { ...account.env, SCW_SECRET_KEY: '0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c' };
+    const result = await cli(['demo', '--live', ...account.flags], { env, typed: 'y\n' });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^sam-provider: auth: Scaleway rejected the credentials \(check SCW_SECRET_KEY \/ --secret-key/m,
+    );
+    expect(result.stderr).not.toContain('The demo will create');
+    expect(result.stderr).not.toContain('Go ahead?');
+    expect(result.stdout).toContain('FAIL: validate credentials');
+    expect(account.emulator.requestCount({ method: 'POST' })).toBe(0);
+  });
+
+  it('sends the labels and the cloud-init to the provider', async () => {
+    account = await startScalewayAccount();
+    const { emulator } = account;
+    let created: { tags: string[]; userData: string | undefined }[] = [];
+    const result = await cli(['demo', '--live', '--yes', ...account.flags], {
+      env: account.env,
+      // Read while the VMs exist: the demo deletes them at the end.
+      onStderr: (text) => {
+        if (created.length === 0 && /✓ create/.test(text)) {
+          created = emulator.servers().map((server) => ({
+            tags: server.tags,
+            userData: emulator.userData(server.zone, server.id, 'cloud-init'),
+          }));
+        }
+      },
+    });
+
+    expect(result.code).toBe(0);
+    expect(created).toHaveLength(3);
+    for (const server of created) {
+      expect(server.tags).toEqual(
+        expect.arrayContaining(['demo=sam-provider', expect.stringMatching(/^run=\w+$/)]),
+      );
+      expect(server.userData).toMatch(/^#cloud-config\n/);
+      expect(server.userData).toContain('sam-provider demo: ready');
+    }
+    const posts = emulator.requests.filter(
+      (request) => request.method === 'POST' && /\/zones\/[^/]+\/servers$/.test(request.path),
+    );
+    expect(posts).toHaveLength(3);
+    for (const post of posts) expect(JSON.parse(post.body ?? '{}').tags).toContain('demo=sam-provider');
+    expect(emulator.requestCount({ method: 'PATCH', path: /\/user_data\/cloud-init$/ })).toBe(3);
+  });
+
+  it('when interrupted after the create step, deletes every VM it created and exits 130', async () => {
+    account = await startScalewayAccount();
+    const result = await cli(['demo', '--live', '--yes', '--json', ...account.flags], {
+      env: account.env,
+      interruptWhen: /✓ create/,
+    });
+
+    expect(result.code).toBe(130);
+    expect(parseJson(result)).toMatchObject({
+      passed: false,
+      interrupted: true,
+      failedStep: 'wait until running',
+    });
+    expect(result.stderr).toContain('✓ cleaned up 3 demo VMs');
+    expect(account.emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBe(3);
+    expect(account.emulator.servers()).toEqual([]);
+  });
+
+  it('counts a VM a failed create could not remove as left behind, and names it', async () => {
+    account = await startScalewayAccount();
+    const { emulator } = account;
+    const forbidden = { status: 403, body: { type: 'permission_denied', message: 'action forbidden' } };
+    emulator.injectFault({ method: 'PATCH', path: /\/user_data\/cloud-init$/, ...forbidden });
+    emulator.injectFault({ method: 'DELETE', path: /\/servers\/[^/]+$/, ...forbidden });
+    const result = await cli(['demo', '--live', '--yes', '--json', '--quiet', ...account.flags], {
+      env: account.env,
+    });
+
+    expect(result.code).toBe(1);
+    const ids = emulator.servers().map((server) => `${server.zone}/${server.id}`);
+    expect(ids).toHaveLength(3);
+    const demo = parseJson(result) as { failedStep: string; notDeleted: string[] };
+    expect(demo.failedStep).toBe('create');
+    expect([...demo.notDeleted].sort()).toEqual([...ids].sort());
+    for (const id of ids) {
+      expect(result.stderr).toMatch(
+        new RegExp(`^warning: could not remove server ${id} after a failure`, 'm'),
+      );
+    }
+    expect(result.stderr).toContain(`delete them with \`sam-provider delete`);
+  });
+
   it('a failing step fails the demo, and every VM it created is deleted', async () => {
     account = await startScalewayAccount();
     // Listing nl-ams-1 is refused: the "list by label" step fails after the three VMs exist.
@@ -167,7 +333,7 @@ describe('sam-provider demo --live against an account', () => {
     });
     expect(demo.steps.map((step) => step.operation)).toEqual(OPERATIONS.slice(0, 4));
     expect(result.stderr).toMatch(/^sam-provider: permission: .*nl-ams-1/m);
-    expect(result.stderr).toContain('Cleaning up 3 demo VM(s)');
+    expect(result.stderr).toContain('Cleaning up 3 demo VMs');
     expect(account.emulator.servers()).toEqual([]);
   });
 });
