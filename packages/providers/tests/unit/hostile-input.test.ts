@@ -98,6 +98,22 @@ const cases: Case[] = [
   ['image label with a path', 'vm.image', withScaleway((p) => p.createVM(vm({ image: '../../etc' })))],
   ['image label in capitals', 'vm.image', withScaleway((p) => p.createVM(vm({ image: 'UBUNTU' })))],
   ['Hetzner name with underscore', 'vm.name', withHetzner((p) => p.createVM(hvm({ name: 'my_agent' })))],
+  ['Hetzner empty name', 'vm.name', withHetzner((p) => p.createVM(hvm({ name: '' })))],
+  ['Hetzner name too long', 'vm.name', withHetzner((p) => p.createVM(hvm({ name: 'a'.repeat(64) })))],
+  ['Hetzner unknown location', 'vm.location', withHetzner((p) => p.createVM(hvm({ location: 'fsn9' })))],
+  ['Hetzner location with ../', 'vm.location', withHetzner((p) => p.createVM(hvm({ location: '../fsn1' })))],
+  [
+    'Hetzner label key too long',
+    'vm.labels',
+    withHetzner((p) => p.createVM(hvm({ labels: { ['k'.repeat(64)]: 'v' } }))),
+  ],
+  [
+    'Hetzner label value too long',
+    'vm.labels',
+    withHetzner((p) => p.createVM(hvm({ labels: { k: 'v'.repeat(64) } }))),
+  ],
+  ['Hetzner empty id', 'id', withHetzner((p) => p.deleteVM(''))],
+  ['Hetzner negative id', 'id', withHetzner((p) => p.powerOn('-1'))],
   ['Hetzner size not in the US', 'vm.size', withHetzner((p) => p.createVM(hvm({ location: 'ash' })))],
   [
     'Hetzner huge user data',
@@ -158,8 +174,14 @@ describe('hostile input', () => {
     }
     expect(isProviderError(failure, 'invalid_input'), String(failure)).toBe(true);
     const error = failure as ProviderError;
-    expect(error.field?.startsWith(`config.${field}`) || error.field?.startsWith(field)).toBe(true);
-    expect(error.message).toContain(field);
+    // The field named is exactly the one at fault (or a key inside it, for records such as labels).
+    const named = error.field ?? '';
+    const expected = [field, `config.${field}`];
+    expect(
+      expected.some((candidate) => named === candidate || named.startsWith(`${candidate}.`)),
+      named,
+    ).toBe(true);
+    expect(error.message.startsWith(`Invalid ${named}:`)).toBe(true);
     expect(error.retryable).toBe(false);
     expect(requests()).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { ScalewayEmulator } from '@simple-agent-manager/cloud-emulator';
+import { HetznerEmulator, ScalewayEmulator } from '@simple-agent-manager/cloud-emulator';
 import fc from 'fast-check';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,69 @@ describe('secrets never leak', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('for any token and user data, through network failures and failed cleanups: nothing leaks, causes included', async () => {
+    let causes = 0;
+    let cleanups = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.stringMatching(/^[A-Za-z0-9_-]{32,64}$/),
+        fc.uuid({ version: 4 }),
+        fc
+          .string({ minLength: 12, maxLength: 200, unit: 'grapheme' })
+          .map((text) => `#cloud-config\n${text}`),
+        async (token, secretKey, userData) => {
+          const hetzner = new HetznerEmulator({ token });
+          const scaleway = new ScalewayEmulator({ secretKey });
+          server.resetHandlers(...hetzner.handlers(), ...scaleway.handlers());
+          const events: HttpEvent[] = [];
+          const onEvent = (event: HttpEvent) => events.push(event);
+          const hcloud = createProvider({
+            provider: 'hetzner',
+            token,
+            onEvent,
+            timeoutMs: 100,
+            retry: { maxRetries: 1, baseDelayMs: 1 },
+          });
+          const scw = createProvider(
+            scalewayTestConfig({ secretKey, onEvent, retry: { maxRetries: 1, baseDelayMs: 1 } }),
+          );
+          // A dropped connection (an error with a cause chain) on Hetzner's create and every lookup.
+          hetzner.injectFault({ drop: true });
+          // Scaleway: the PATCH echoes what it got and fails; the cleanup's DELETE is refused too.
+          scaleway.injectFault({
+            method: 'PATCH',
+            status: 400,
+            body: { type: 'invalid_request_error', message: `bad ${userData} ${secretKey}`, fields: {} },
+          });
+          scaleway.injectFault({ method: 'DELETE', status: 500, body: `upstream: ${secretKey} ${userData}` });
+          scaleway.injectFault({
+            method: 'POST',
+            path: /\/action$/,
+            status: 500,
+            body: `upstream: ${secretKey}`,
+          });
+          const failures = [
+            await hcloud.createVM({ ...config(userData), location: 'fsn1' }).catch((error: unknown) => error),
+            await scw.createVM(config(userData)).catch((error: unknown) => error),
+          ];
+          for (const failure of failures) {
+            expect(failure).toBeInstanceOf(ProviderError);
+            if ((failure as Error).cause !== undefined) causes++;
+            cleanups += (failure as ProviderError).cleanupErrors.length;
+          }
+          const text = `${failures.map((failure) => exposed(failure)).join('\n')}\n${JSON.stringify(events)}`;
+          for (const secret of [token, secretKey, userData, JSON.stringify(userData).slice(1, -1)]) {
+            expect(text).not.toContain(secret);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+    // The walk over causes and cleanup errors above must have had something to walk.
+    expect(causes).toBeGreaterThan(0);
+    expect(cleanups).toBeGreaterThan(0);
   });
 
   function config(userData: string) {

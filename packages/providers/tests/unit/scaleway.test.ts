@@ -234,19 +234,18 @@ describe('ScalewayProvider.createVM', () => {
     expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBe(1);
   });
 
-  it('removes a twin when a late first POST commits after the retried one', async () => {
-    // First POST: held 400 ms before Scaleway acts (the client gives up at 50 ms and looks for 50 ms); the retry
-    // lands at once. Whichever appears, exactly one server must remain.
-    emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 80, times: 1 });
-    const vm = await provider({ timeoutMs: 50 }).createVM(config());
-    await new Promise((resolve) => setTimeout(resolve, 150));
+  it('removes the twin a late first POST made after the retried one was sent', async () => {
+    // Timeline: POST #1 is held 450 ms before Scaleway acts on it; the client gives up at 200 ms and looks for it
+    // until ~400 ms; POST #2 then creates a server at once, its answer held 150 ms; POST #1 commits at 450 ms; the
+    // twin sweep after POST #2's answer (~550 ms) finds both and removes the first.
+    emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 450, times: 1 });
+    emulator.injectFault({ method: 'POST', path: /\/servers$/, phase: 'after', delayMs: 150, times: 1 });
+    const vm = await provider({ timeoutMs: 200, pollIntervalMs: 20 }).createVM(config());
+    await new Promise((resolve) => setTimeout(resolve, 100));
     emulator.clock.settle();
-    const remaining = emulator.servers().map((stored) => stored.id);
-    expect(remaining).toContain(uuidOf(vm.id));
-    expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBeLessThanOrEqual(2);
-    // A POST committing after every check of this call is the one case no client can see: it is left to the
-    // reconciler (the VM carries its labels), and reported here so a regression is visible.
-    expect(remaining.length).toBeLessThanOrEqual(2);
+    expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBe(2);
+    expect(emulator.servers().map((stored) => stored.id)).toEqual([uuidOf(vm.id)]);
+    expect(leftovers()).toBe(3);
   });
 
   it('treats a malformed 2xx answer to the POST as lost: the server is adopted, not leaked', async () => {
