@@ -85,6 +85,62 @@ describe('malformed responses', () => {
     expect(isProviderError(result, 'invalid_response'), String(result)).toBe(true);
   });
 
+  const hetznerGood = { server: hetznerServer(41) };
+  it.each([
+    ['an HTML error page', '<html><body>502 Bad Gateway</body></html>', 'invalid_response'],
+    ['truncated JSON', '{"server": {"id": 4', 'invalid_response'],
+    ['an empty body', '', 'invalid_response'],
+    ['a string id', { server: { ...hetznerGood.server, id: '42' } }, 'invalid_response'],
+    [
+      'a missing server type',
+      { server: { ...hetznerGood.server, server_type: undefined } },
+      'invalid_response',
+    ],
+    [
+      'labels that are not strings',
+      { server: { ...hetznerGood.server, labels: { a: 1 } } },
+      'invalid_response',
+    ],
+    ['an unknown status', { server: { ...hetznerGood.server, status: 'hibernating' } }, 'ok'],
+    ['extra fields', { server: { ...hetznerGood.server, brand_new: [1, 2] }, extra: true }, 'ok'],
+  ] as const)('hetzner getVM with %s → %s', async (_, body, expected) => {
+    hetzner.injectFault({ method: 'GET', status: 200, body });
+    const result = await hcloud()
+      .getVM('42')
+      .catch((error: unknown) => error);
+    if (expected === 'ok') {
+      expect(result).toMatchObject({ id: '42' });
+      return;
+    }
+    expect(isProviderError(result, 'invalid_response'), String(result)).toBe(true);
+  });
+
+  it('a create answered with a malformed 2xx looks the server up instead of leaking it', async () => {
+    hetzner.injectFault({ method: 'POST', phase: 'after', status: 201, body: '{"server": {', times: 1 });
+    const vm = await hcloud().createVM({
+      name: 'agent',
+      size: 'small',
+      location: 'fsn1',
+      userData: '#cloud-config',
+    });
+    expect(hetzner.leftovers().servers.map((item) => item.id)).toEqual([vm.id]);
+    scaleway.injectFault({
+      method: 'POST',
+      path: /\/servers$/,
+      phase: 'after',
+      status: 201,
+      body: '<html>',
+      times: 1,
+    });
+    const scalewayVm = await scw().createVM({
+      name: 'agent',
+      size: 'small',
+      location: 'fr-par-1',
+      userData: '#cloud-config',
+    });
+    expect(scaleway.servers().map((server) => `fr-par-1/${server.id}`)).toEqual([scalewayVm.id]);
+  });
+
   it.each([
     ['an HTML page', '<html>oops</html>'],
     ['a wrong shape', { servers: 'none' }],
