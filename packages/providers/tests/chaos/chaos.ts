@@ -1,5 +1,6 @@
 import { type CloudEmulator, createRandom, type FaultRule } from '@simple-agent-manager/cloud-emulator';
 import type { VMSize } from '@simple-agent-manager/shared';
+import { vi } from 'vitest';
 import {
   isProviderError,
   type Provider,
@@ -309,4 +310,28 @@ export function formatChaosReport(name: string, report: ChaosReport): string {
     `  leftovers after reconcile: ${JSON.stringify(report.afterReconcile)}`,
   ];
   return lines.join('\n');
+}
+
+/**
+ * Run a chaos run in virtual time: every timer (the client's timeouts and backoff, the emulator's delays and state
+ * transitions, the run's own aborts) is faked and advanced one due timer at a time, so the interleaving, and with
+ * it every seeded decision, is the same on every run and on any machine, however loaded.
+ */
+export async function runChaosInVirtualTime(
+  target: ChaosTarget,
+  options: ChaosOptions,
+): Promise<ChaosReport> {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+  });
+  try {
+    let finished = false;
+    const run = runChaos(target, options).finally(() => {
+      finished = true;
+    });
+    while (!finished) await vi.advanceTimersToNextTimerAsync();
+    return await run;
+  } finally {
+    vi.useRealTimers();
+  }
 }

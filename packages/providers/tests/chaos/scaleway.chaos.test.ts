@@ -5,47 +5,56 @@ import {
   scalewayRateLimitFault,
 } from '@simple-agent-manager/cloud-emulator';
 import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProvider } from '../../src/index.js';
-import { formatChaosReport, runChaos } from './chaos.js';
+import { type ChaosTarget, formatChaosReport, runChaosInVirtualTime } from './chaos.js';
 import { assertChaosInvariants } from './chaos-assertions.js';
 
-const emulator = new ScalewayEmulator({ seed: 42, clock: { mode: 'realtime', speed: 1_000 } });
-const server = setupServer(...emulator.handlers());
+const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
+const ZONES = ['fr-par-1', 'fr-par-2', 'nl-ams-1'];
+const OPTIONS = { lifecycles: 200, concurrency: 20, seed: 7, faultProbability: 0.05, abortProbability: 0.15 };
+
+/** A fresh emulator and provider, installed as the msw handlers. */
+function target(): ChaosTarget {
+  const emulator = new ScalewayEmulator({ seed: 42, clock: { mode: 'realtime', speed: 1_000 } });
+  server.resetHandlers(...emulator.handlers());
+  let retries = 0;
+  const timeoutMs = 120;
+  const provider = createProvider({
+    provider: 'scaleway',
+    secretKey: SCALEWAY_EMULATOR_SECRET_KEY,
+    projectId: SCALEWAY_EMULATOR_PROJECT_ID,
+    zones: ZONES,
+    timeoutMs,
+    retry: { baseDelayMs: 2, maxDelayMs: 20, maxRetries: 4, random: () => 0.5 },
+    pollIntervalMs: 5,
+    waitTimeoutMs: 10_000,
+    onEvent: (event) => {
+      if (event.type === 'retry') retries++;
+    },
+  });
+  return {
+    name: 'scaleway',
+    emulator,
+    provider,
+    retries: () => retries,
+    location: (index) => ZONES[index % ZONES.length] as string,
+    size: 'small',
+    rateLimit: (rule) => scalewayRateLimitFault(rule),
+    timeoutMs,
+  };
+}
+
 describe('scaleway under chaos', () => {
   it('200 lifecycles, 20 at a time, with faults and aborts: no leak, no duplicate, only typed errors', async () => {
-    let retries = 0;
-    const timeoutMs = 120;
-    const provider = createProvider({
-      provider: 'scaleway',
-      secretKey: SCALEWAY_EMULATOR_SECRET_KEY,
-      projectId: SCALEWAY_EMULATOR_PROJECT_ID,
-      zones: ['fr-par-1', 'fr-par-2', 'nl-ams-1'],
-      timeoutMs,
-      retry: { baseDelayMs: 2, maxDelayMs: 20, maxRetries: 4, random: () => 0.5 },
-      pollIntervalMs: 5,
-      waitTimeoutMs: 10_000,
-      onEvent: (event) => {
-        if (event.type === 'retry') retries++;
-      },
-    });
-    const report = await runChaos(
-      {
-        name: 'scaleway',
-        emulator,
-        provider,
-        retries: () => retries,
-        location: (index) => ['fr-par-1', 'fr-par-2', 'nl-ams-1'][index % 3] as string,
-        size: 'small',
-        rateLimit: (rule) => scalewayRateLimitFault(rule),
-        timeoutMs,
-      },
-      { lifecycles: 200, concurrency: 20, seed: 7, faultProbability: 0.05, abortProbability: 0.15 },
-    );
-    console.log(formatChaosReport('scaleway', report));
-    assertChaosInvariants(report, 200);
+    const report = await runChaosInVirtualTime(target(), OPTIONS);
+    const text = formatChaosReport('scaleway', report);
+    console.log(text);
+    assertChaosInvariants(report, OPTIONS.lifecycles);
+    // Seeded and deterministic: the same seed gives the same run, fault for fault.
+    expect(formatChaosReport('scaleway', await runChaosInVirtualTime(target(), OPTIONS))).toBe(text);
   }, 120_000);
 });
