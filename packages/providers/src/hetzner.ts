@@ -192,13 +192,7 @@ export class HetznerProvider implements Provider {
   }
 
   #cleanupFailed(error: unknown, cleanupError: unknown, resource: string): void {
-    if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
-    this.#client.report({
-      type: 'cleanup_failed',
-      resource,
-      category: isProviderError(cleanupError) ? cleanupError.category : 'unknown',
-      message: cleanupError instanceof Error ? cleanupError.message : String(cleanupError),
-    });
+    this.#client.cleanupFailed(error, cleanupError, resource);
   }
 
   async deleteVM(id: string, options: RequestOptions = {}): Promise<void> {

@@ -308,9 +308,18 @@ export class HttpClient {
     return result;
   }
 
-  /** Report an event that is not a request's (a failed cleanup) to the observer. */
-  report(event: HttpEvent): void {
-    this.#emit(event);
+  /**
+   * A cleanup (removing what a failed or aborted call created) failed: attach the failure to the call's error when
+   * it is a `ProviderError`, and always report it to the observer, since an abort reason cannot carry it.
+   */
+  cleanupFailed(error: unknown, cleanupError: unknown, resource: string): void {
+    if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
+    this.#emit({
+      type: 'cleanup_failed',
+      resource,
+      category: cleanupError instanceof ProviderError ? cleanupError.category : 'unknown',
+      message: cleanupError instanceof Error ? cleanupError.message : String(cleanupError),
+    });
   }
 
   #emit(event: HttpEvent): void {

@@ -428,13 +428,7 @@ export class ScalewayProvider implements Provider {
   }
 
   #cleanupFailed(error: unknown, cleanupError: unknown, resource: string): void {
-    if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
-    this.#client.http.report({
-      type: 'cleanup_failed',
-      resource,
-      category: isProviderError(cleanupError) ? cleanupError.category : 'unknown',
-      message: cleanupError instanceof Error ? cleanupError.message : String(cleanupError),
-    });
+    this.#client.http.cleanupFailed(error, cleanupError, resource);
   }
 
   /**
