@@ -1,6 +1,5 @@
 import { type CloudEmulator, createRandom, type FaultRule } from '@simple-agent-manager/cloud-emulator';
 import type { VMSize } from '@simple-agent-manager/shared';
-import { vi } from 'vitest';
 import {
   isProviderError,
   type Provider,
@@ -8,6 +7,7 @@ import {
   type RequestOptions,
   waitForVM,
 } from '../../src/index.js';
+import { inVirtualTime } from '../virtual-time.js';
 
 /** A provider bound to its emulator, for a chaos run. */
 export interface ChaosTarget {
@@ -312,26 +312,7 @@ export function formatChaosReport(name: string, report: ChaosReport): string {
   return lines.join('\n');
 }
 
-/**
- * Run a chaos run in virtual time: every timer (the client's timeouts and backoff, the emulator's delays and state
- * transitions, the run's own aborts) is faked and advanced one due timer at a time, so the interleaving, and with
- * it every seeded decision, is the same on every run and on any machine, however loaded.
- */
-export async function runChaosInVirtualTime(
-  target: ChaosTarget,
-  options: ChaosOptions,
-): Promise<ChaosReport> {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
-  });
-  try {
-    let finished = false;
-    const run = runChaos(target, options).finally(() => {
-      finished = true;
-    });
-    while (!finished) await vi.advanceTimersToNextTimerAsync();
-    return await run;
-  } finally {
-    vi.useRealTimers();
-  }
+/** A chaos run in virtual time (see `inVirtualTime`): the same seed gives the same run, fault for fault. */
+export function runChaosInVirtualTime(target: ChaosTarget, options: ChaosOptions): Promise<ChaosReport> {
+  return inVirtualTime(() => runChaos(target, options));
 }

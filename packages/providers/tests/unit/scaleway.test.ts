@@ -16,6 +16,7 @@ import {
   type VMConfig,
 } from '../../src/index.js';
 import { scalewayTestConfig } from '../contract/scaleway-targets.js';
+import { inVirtualTime } from '../virtual-time.js';
 
 const emulator = new ScalewayEmulator();
 const server = setupServer(...emulator.handlers());
@@ -197,8 +198,11 @@ describe('ScalewayProvider.createVM', () => {
     emulator.injectFault({ method: 'PATCH', delayMs: 200 });
     const controller = new AbortController();
     const reason = new Error('handler deadline');
-    setTimeout(() => controller.abort(reason), 40);
-    await expect(provider().createVM(config(), { signal: controller.signal })).rejects.toBe(reason);
+    // Virtual time: the abort lands at the same point of the call on any machine.
+    await inVirtualTime(async () => {
+      setTimeout(() => controller.abort(reason), 40);
+      await expect(provider().createVM(config(), { signal: controller.signal })).rejects.toBe(reason);
+    });
     expect(leftovers()).toBe(0);
   });
 
@@ -227,9 +231,12 @@ describe('ScalewayProvider.createVM', () => {
   it('finds a server committed after the client gave up on the POST, and makes no duplicate', async () => {
     // The request is held before Scaleway acts on it, longer than the client waits: the commit comes late.
     emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 150, times: 1 });
-    const vm = await provider({ timeoutMs: 100 }).createVM(config());
+    const vm = await inVirtualTime(async () => {
+      const created = await provider({ timeoutMs: 100 }).createVM(config());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return created;
+    });
     emulator.clock.settle();
-    await new Promise((resolve) => setTimeout(resolve, 200));
     expect(emulator.servers().map((stored) => stored.id)).toEqual([uuidOf(vm.id)]);
     expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBe(1);
   });
@@ -240,8 +247,11 @@ describe('ScalewayProvider.createVM', () => {
     // twin sweep after POST #2's answer (~550 ms) finds both and removes the first.
     emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 450, times: 1 });
     emulator.injectFault({ method: 'POST', path: /\/servers$/, phase: 'after', delayMs: 150, times: 1 });
-    const vm = await provider({ timeoutMs: 200, pollIntervalMs: 20 }).createVM(config());
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const vm = await inVirtualTime(async () => {
+      const created = await provider({ timeoutMs: 200, pollIntervalMs: 20 }).createVM(config());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return created;
+    });
     emulator.clock.settle();
     expect(emulator.requestCount({ method: 'POST', path: /\/servers$/ })).toBe(2);
     expect(emulator.servers().map((stored) => stored.id)).toEqual([uuidOf(vm.id)]);
@@ -265,8 +275,11 @@ describe('ScalewayProvider.createVM', () => {
     emulator.injectFault({ method: 'POST', path: /\/servers$/, phase: 'after', delayMs: 60, times: 1 });
     const controller = new AbortController();
     const reason = new Error('gone');
-    setTimeout(() => controller.abort(reason), 10);
-    await expect(provider().createVM(config(), { signal: controller.signal })).rejects.toBe(reason);
+    // Virtual time: the abort lands at the same point of the call on any machine.
+    await inVirtualTime(async () => {
+      setTimeout(() => controller.abort(reason), 10);
+      await expect(provider().createVM(config(), { signal: controller.signal })).rejects.toBe(reason);
+    });
     expect(leftovers()).toBe(0);
   });
 
@@ -280,10 +293,15 @@ describe('ScalewayProvider.createVM', () => {
     });
     const controller = new AbortController();
     const reason = new Error('gone');
-    setTimeout(() => controller.abort(reason), 10);
-    await expect(
-      provider({ onEvent: (event) => events.push(event) }).createVM(config(), { signal: controller.signal }),
-    ).rejects.toBe(reason);
+    // Virtual time: the abort lands at the same point of the call on any machine.
+    await inVirtualTime(async () => {
+      setTimeout(() => controller.abort(reason), 10);
+      await expect(
+        provider({ onEvent: (event) => events.push(event) }).createVM(config(), {
+          signal: controller.signal,
+        }),
+      ).rejects.toBe(reason);
+    });
     expect(events.filter((event) => event.type === 'cleanup_failed')).toEqual([
       expect.objectContaining({
         category: 'permission',
@@ -811,10 +829,13 @@ describe('ScalewayProvider cleanup guarantees', () => {
     emulator.injectFault({ method: 'DELETE', path: /\/volumes\//, delayMs: 60, times: 1 });
     const controller = new AbortController();
     const reason = new Error('handler ended');
-    setTimeout(() => controller.abort(reason), 20);
-    await expect(provider().deleteVM(`fr-par-1/${stored.id}`, { signal: controller.signal })).rejects.toBe(
-      reason,
-    );
+    // Virtual time: the abort lands at the same point of the call on any machine.
+    await inVirtualTime(async () => {
+      setTimeout(() => controller.abort(reason), 20);
+      await expect(provider().deleteVM(`fr-par-1/${stored.id}`, { signal: controller.signal })).rejects.toBe(
+        reason,
+      );
+    });
     expect(leftovers()).toBe(0);
   });
 
