@@ -2,6 +2,7 @@ import { HETZNER_EMULATOR_TOKEN, HetznerEmulator } from '@simple-agent-manager/c
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createProvider, HetznerProvider, type ProviderError, type VMConfig } from '../../src/index.js';
+import { inVirtualTime } from '../virtual-time.js';
 
 const emulator = new HetznerEmulator();
 const server = setupServer(...emulator.handlers());
@@ -90,7 +91,8 @@ describe('HetznerProvider', () => {
       timeoutMs: 100,
       retry: { baseDelayMs: 600, maxDelayMs: 600, random: () => 0.999 },
     });
-    const vm = await slow.createVM(config());
+    // Virtual time: the timeline above holds on any machine.
+    const vm = await inVirtualTime(() => slow.createVM(config()));
     expect(emulator.leftovers().servers.map((item) => item.id)).toEqual([vm.id]);
     expect(emulator.requestCount({ method: 'POST' })).toBe(2);
   });
