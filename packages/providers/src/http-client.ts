@@ -129,14 +129,17 @@ export class HttpClient {
     const policy = this.#config.retry;
     const maxRetries = request.retry === false ? 0 : policy.maxRetries;
     const url = this.#url(request);
+    const deadline = Date.now() + policy.maxElapsedMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#attempt(request, url, attempt);
+        return await this.#attempt(request, url, attempt, deadline);
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         const mayRetry = idempotent || error.category === 'rate_limited';
         if (!error.retryable || !mayRetry || attempt >= maxRetries) throw error;
         const delayMs = retryDelayMs(attempt, policy, error.retryAfterMs);
+        // A retry that could not even start before the deadline is not worth waiting for.
+        if (Date.now() + delayMs >= deadline) throw error;
         this.#emit({
           type: 'retry',
           method: request.method,
@@ -176,15 +179,18 @@ export class HttpClient {
     request: HttpRequest<Schema>,
     url: string,
     attempt: number,
+    deadline: number,
   ): Promise<HttpResult<DataOf<Schema>>> {
     const callerSignal = request.signal;
+    // The last attempt gets what is left of the request's time, not a full timeout.
+    const timeoutMs = Math.max(Math.min(this.#config.timeoutMs, deadline - Date.now()), 1);
     if (callerSignal?.aborted) throw callerSignal.reason;
     // A timer of our own (not AbortSignal.timeout): cleared as soon as the answer is read, and driven by the same
     // clock as every other timer, so tests can run the whole client in virtual time.
     const timeout = new AbortController();
     const timer = setTimeout(
       () => timeout.abort(new DOMException('request timed out', 'TimeoutError')),
-      this.#config.timeoutMs,
+      timeoutMs,
     );
     const timeoutSignal = timeout.signal;
     const signal =
@@ -238,7 +244,7 @@ export class HttpClient {
         {
           category,
           message: timedOut
-            ? `${request.method} ${request.path} got no response within ${this.#config.timeoutMs} ms`
+            ? `${request.method} ${request.path} got no response within ${timeoutMs} ms`
             : `${request.method} ${request.path} failed: the connection failed before a response arrived`,
           cause: sanitizeCause(error, secrets),
         },

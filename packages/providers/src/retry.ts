@@ -8,6 +8,11 @@ export interface RetryOptions {
   baseDelayMs: number;
   /** Upper bound of any delay, including one asked for by `Retry-After`, in milliseconds. Default 30 000. */
   maxDelayMs: number;
+  /**
+   * Longest time one request may take, retries and waits included, in milliseconds: no retry starts that would end
+   * past it. Default 60 000, so that no call blocks a request handler for long.
+   */
+  maxElapsedMs: number;
   /** Source of randomness for jitter, returning [0, 1). Default `Math.random`. */
   random: () => number;
 }
@@ -17,6 +22,7 @@ export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = Object.freeze({
   maxRetries: 3,
   baseDelayMs: 500,
   maxDelayMs: 30_000,
+  maxElapsedMs: 60_000,
   random: Math.random,
 });
 
@@ -26,6 +32,7 @@ export const retryOptionsSchema = z
     maxRetries: z.number().int().min(0).max(10),
     baseDelayMs: z.number().min(0).max(60_000),
     maxDelayMs: z.number().min(0).max(600_000),
+    maxElapsedMs: z.number().min(0).max(3_600_000),
     random: z.custom<() => number>((value) => typeof value === 'function', 'must be a function'),
   })
   .partial()

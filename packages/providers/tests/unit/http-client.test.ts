@@ -4,6 +4,7 @@ import { ProviderError } from '../../src/errors.js';
 import { HttpClient, type HttpClientConfig, type HttpEvent } from '../../src/http-client.js';
 import { resolveRetryOptions } from '../../src/retry.js';
 import { statusFallback } from '../../src/status-fallback.js';
+import { inVirtualTime } from '../virtual-time.js';
 
 const TOKEN = 'secret-token-value';
 
@@ -223,7 +224,7 @@ describe('HttpClient', () => {
     await expect(pending).rejects.toBe(reason);
 
     const waiting = setup([json({}, 503, { 'retry-after': '60' })], {
-      retry: resolveRetryOptions({ maxDelayMs: 60_000 }),
+      retry: resolveRetryOptions({ maxDelayMs: 60_000, maxElapsedMs: 120_000 }),
     });
     const second = new AbortController();
     const retrying = waiting.client.request({ method: 'GET', path: '/x', signal: second.signal });
@@ -278,5 +279,27 @@ describe('statusFallback', () => {
     [302, 'unknown'],
   ])('%i → %s', (status, category) => {
     expect(statusFallback(status).category).toBe(category);
+  });
+});
+
+describe('HttpClient time budget', () => {
+  it('starts no retry that would end past maxElapsedMs, and shortens the last attempt', async () => {
+    const { client, calls } = setup(['hang', 'hang', 'hang', 'hang'], {
+      timeoutMs: 100,
+      retry: resolveRetryOptions({
+        maxRetries: 3,
+        baseDelayMs: 40,
+        maxDelayMs: 40,
+        maxElapsedMs: 200,
+        random: () => 0.999,
+      }),
+    });
+    // Virtual time: attempt 1 times out at 100 ms; attempt 2 starts at 140 ms with the 60 ms left; no third.
+    const failure = (await inVirtualTime(() =>
+      client.request({ method: 'GET', path: '/x' }).catch((error: unknown) => error),
+    )) as ProviderError;
+    expect(failure.category).toBe('timeout');
+    expect(failure.message).toContain('within 60 ms');
+    expect(calls).toHaveLength(2);
   });
 });
