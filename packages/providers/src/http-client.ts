@@ -155,7 +155,7 @@ export class HttpClient {
   }
 
   /** A `ProviderError` built from `init`, with secrets (and the extra ones given) scrubbed from its message. */
-  error(
+  #error(
     init: Omit<ConstructorParameters<typeof ProviderError>[0], 'provider'>,
     extraSecrets: readonly string[] = [],
   ): ProviderError {
@@ -240,7 +240,7 @@ export class HttpClient {
       const timedOut = timeoutSignal.aborted;
       const category = timedOut ? 'timeout' : 'network';
       this.#emit({ type: 'error', method: request.method, url, attempt, category });
-      throw this.error(
+      throw this.#error(
         {
           category,
           message: timedOut
@@ -268,7 +268,7 @@ export class HttpClient {
         headers: response.headers,
       });
       const retryAfterMs = mapped.retryAfterMs ?? parseRetryAfter(response.headers.get('retry-after'));
-      throw this.error(
+      throw this.#error(
         {
           category: mapped.category,
           message: mapped.message,
@@ -284,7 +284,7 @@ export class HttpClient {
     const result = { status: response.status, headers: response.headers };
     if (request.schema === undefined) return { ...result, data: undefined as DataOf<Schema> };
     const invalid = (problem: string) =>
-      this.error(
+      this.#error(
         {
           category: 'invalid_response',
           statusCode: response.status,

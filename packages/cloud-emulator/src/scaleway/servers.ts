@@ -23,15 +23,15 @@ export const SCALEWAY_SERVER_ACTIONS = [
 ] as const;
 export type ScalewayServerAction = (typeof SCALEWAY_SERVER_ACTIONS)[number];
 
-/** The actions the emulator carries out; `backup` and `enable_routed_ip` are refused as not emulated. */
-export const SCALEWAY_EMULATED_ACTIONS = [
-  'poweron',
-  'poweroff',
-  'stop_in_place',
-  'reboot',
-  'terminate',
-] as const;
-export type ScalewayEmulatedAction = (typeof SCALEWAY_EMULATED_ACTIONS)[number];
+/** Actions the API knows that the emulator refuses as not emulated. */
+const NOT_EMULATED = ['backup', 'enable_routed_ip'] as const;
+/** The actions the emulator carries out. */
+export type ScalewayEmulatedAction = Exclude<ScalewayServerAction, (typeof NOT_EMULATED)[number]>;
+
+/** Whether the emulator carries `action` out. */
+export function isEmulatedAction(action: ScalewayServerAction): action is ScalewayEmulatedAction {
+  return !(NOT_EMULATED as readonly string[]).includes(action);
+}
 
 /** `allowed_actions` per state, as observed (scaleway-api.md §5.2). */
 export const SCALEWAY_ALLOWED_ACTIONS: Readonly<

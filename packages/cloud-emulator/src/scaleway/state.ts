@@ -48,13 +48,12 @@ import {
   type VolumeTemplate,
 } from './request-body.js';
 import {
+  isEmulatedAction,
   SCALEWAY_ALLOWED_ACTIONS,
-  SCALEWAY_EMULATED_ACTIONS,
   SCALEWAY_RESTING_DETAIL,
   SCALEWAY_SERVER_ACTIONS,
   SCALEWAY_SERVER_STATES,
   SCALEWAY_TRANSITION_DELAYS,
-  type ScalewayEmulatedAction,
   type ScalewayPhase,
   type ScalewayServerState,
   type ScalewayTransitionStep,
@@ -375,16 +374,13 @@ export class ScalewayState {
     if (!SCALEWAY_ALLOWED_ACTIONS[server.state].includes(known)) {
       throw scalewayActionRefusal(known, server.state, server.id);
     }
-    if (!(SCALEWAY_EMULATED_ACTIONS as readonly string[]).includes(known)) {
-      throw invalidRequest(`action ${known} is not supported by the emulator`);
-    }
-    const emulated = known as ScalewayEmulatedAction;
+    if (!isEmulatedAction(known)) throw invalidRequest(`action ${known} is not supported by the emulator`);
     // UNCONFIRMED (scaleway-api.md §3): a protected server refuses power-off, reboot, standby and terminate.
-    if (server.protected && emulated !== 'poweron') throw invalidRequest('server is protected');
-    if (emulated === 'poweron' && this.availability(zone, server.commercialType) === 'shortage') {
+    if (server.protected && known !== 'poweron') throw invalidRequest('server is protected');
+    if (known === 'poweron' && this.availability(zone, server.commercialType) === 'shortage') {
       throw outOfStock(server.commercialType);
     }
-    const plan = scalewayActionPlan(emulated, server.state);
+    const plan = scalewayActionPlan(known, server.state);
     this.#enter(server, plan.immediate);
     this.#runSteps(server, plan.steps);
     return server;
