@@ -13,9 +13,19 @@ export type { FaultHandle, FaultRule } from './core/faults.js';
 export { createRandom, randomUuid } from './core/random.js';
 export type { EmulatorServer } from './core/server.js';
 export { startEmulatorServer } from './core/server.js';
+export type {
+  HetznerCapacityFailure,
+  HetznerCapacityFailureHandle,
+  HetznerCapacityFailureRule,
+} from './hetzner/capacity.js';
+export { HETZNER_CAPACITY_ERRORS } from './hetzner/capacity.js';
+export type { HetznerImageRecord } from './hetzner/catalog.js';
+export { HETZNER_EMULATOR_IMAGES } from './hetzner/catalog.js';
 export type { HetznerEmulatorOptions, HetznerServerRecord } from './hetzner/emulator.js';
 export { HETZNER_EMULATOR_TOKEN, HetznerEmulator } from './hetzner/emulator.js';
-export type { ScalewayArch, ScalewayLocalImageType } from './scaleway/catalog.js';
+export type { HetznerErrorExample } from './hetzner/errors.js';
+export { HETZNER_ERROR_EXAMPLES } from './hetzner/errors.js';
+export type { ScalewayArch, ScalewayLocalImageType, ScalewayZone } from './scaleway/catalog.js';
 export {
   SCALEWAY_PUBLIC_IMAGES_ORGANIZATION,
   SCALEWAY_ZONE_IDS,
@@ -28,7 +38,8 @@ export {
   SCALEWAY_EMULATOR_SECRET_KEY,
   ScalewayEmulator,
 } from './scaleway/emulator.js';
-export { scalewayRateLimitFault } from './scaleway/errors.js';
+export type { ScalewayErrorExample } from './scaleway/errors.js';
+export { SCALEWAY_ERROR_EXAMPLES, scalewayRateLimitFault } from './scaleway/errors.js';
 export type {
   ScalewayAvailability,
   ScalewayIpRecord,

@@ -1,6 +1,11 @@
 import { setupServer } from 'msw/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HETZNER_EMULATOR_TOKEN, HetznerEmulator, startEmulatorServer } from '../src/index.js';
+import {
+  HETZNER_EMULATOR_IMAGES,
+  HETZNER_EMULATOR_TOKEN,
+  HetznerEmulator,
+  startEmulatorServer,
+} from '../src/index.js';
 
 const BASE = 'https://api.hetzner.cloud/v1';
 const auth = { Authorization: `Bearer ${HETZNER_EMULATOR_TOKEN}` };
@@ -69,11 +74,82 @@ describe('HetznerEmulator', () => {
     [{ labels: 'nope' }, 'invalid_input'],
     [{ user_data: 'x'.repeat(33 * 1024) }, 'invalid_input'],
     [{ server_type: 'cx999' }, 'invalid_input'],
-    [{ location: 'ash' }, 'resource_unavailable'],
+    [{ location: 'ash' }, 'invalid_input'],
+    [{ image: 'windows-11' }, 'invalid_input'],
+    [{ image: 1 }, 'invalid_input'],
+    [{ image: 1.5 }, 'invalid_input'],
   ])('rejects %j with %s', async (overrides, code) => {
     const response = await create(overrides);
     expect(response.body.error.code).toBe(code);
     expect(emulator.leftovers().servers).toEqual([]);
+  });
+
+  describe('image catalog', () => {
+    it('accepts the docker-ce app image and renders it from the catalog', async () => {
+      const created = await create({ image: 'docker-ce' });
+      expect(created.status).toBe(201);
+      const rendered = {
+        id: 40093247,
+        name: 'docker-ce',
+        type: 'app',
+        os_flavor: 'ubuntu',
+        os_version: 'unknown',
+        description: 'docker-ce',
+      };
+      expect(created.body.server.image).toEqual(rendered);
+      const id = created.body.server.id as number;
+      expect((await call('GET', `/servers/${id}`)).body.server.image).toEqual(rendered);
+      expect(emulator.server(id)?.image).toBe('docker-ce');
+    });
+
+    it('renders a system image with its id, flavour, version and description', async () => {
+      const created = await create({ image: 'debian-12' });
+      expect(created.body.server.image).toEqual({
+        id: 114690387,
+        name: 'debian-12',
+        type: 'system',
+        os_flavor: 'debian',
+        os_version: '12',
+        description: 'Debian 12',
+      });
+    });
+
+    it.each(HETZNER_EMULATOR_IMAGES.map((image) => [image.name, image] as const))(
+      'accepts %s by name, by numeric id and by id as a string',
+      async (_name, image) => {
+        for (const [index, reference] of [image.name, image.id, String(image.id)].entries()) {
+          const created = await create({ name: `agent-${index}`, image: reference });
+          expect(created.status).toBe(201);
+          expect(created.body.server.image).toEqual(image);
+          expect(emulator.server(created.body.server.id)?.image).toBe(image.name);
+        }
+      },
+    );
+
+    it('refuses an unknown image name or id with 400 invalid_input "image not found", creating nothing', async () => {
+      for (const image of ['ubuntu-99.04', 'Ubuntu-24.04', 424242, '424242']) {
+        const refused = await create({ image });
+        expect(refused.status).toBe(400);
+        expect(refused.body).toEqual({
+          error: { code: 'invalid_input', message: 'image not found', details: {} },
+        });
+      }
+      expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
+      expect((await create()).status).toBe(201);
+    });
+
+    it('seeds servers with a catalog image by id, and renders an image outside the catalog minimally', async () => {
+      expect(emulator.seedServer({ image: '67794396' }).image).toBe('ubuntu-22.04');
+      const custom = emulator.seedServer({ image: 'my-snapshot' });
+      expect((await call('GET', `/servers/${custom.id}`)).body.server.image).toEqual({
+        id: 0,
+        name: 'my-snapshot',
+        type: 'system',
+        os_flavor: 'unknown',
+        os_version: null,
+        description: 'my-snapshot',
+      });
+    });
   });
 
   it('rejects invalid JSON, duplicate names and creates beyond the limit', async () => {
@@ -88,7 +164,7 @@ describe('HetznerEmulator', () => {
       new Request(`${BASE}/servers`, {
         method: 'POST',
         headers: auth,
-        body: JSON.stringify({ name: 'a', server_type: 'cx23', image: 'x' }),
+        body: JSON.stringify({ name: 'a', server_type: 'cx23', image: 'ubuntu-24.04' }),
       }),
     );
     expect(response.status).toBe(403);

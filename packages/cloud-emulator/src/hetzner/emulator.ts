@@ -1,26 +1,19 @@
-import { HETZNER_LOCATIONS } from '@simple-agent-manager/shared';
 import { type Context, Hono } from 'hono';
 import { EmulatorBase, type EmulatorOptions, type InventoryItem } from '../core/emulator.js';
+import {
+  HETZNER_CAPACITY_ERRORS,
+  type HetznerCapacityFailureHandle,
+  type HetznerCapacityFailureRule,
+  HetznerCapacityPlan,
+} from './capacity.js';
+import { findHetznerImage, HETZNER_EMULATOR_LOCATIONS, SERVER_TYPES } from './catalog.js';
+import { labelSelector, validateCreate } from './validation.js';
 
 /** Defaults of the Hetzner emulator. */
 export const HETZNER_EMULATOR_TOKEN = 'emulator-token-0000000000000000000000000000000000000000000000000000';
 
-/** hetzner-api.md "Sizes": server types the emulator offers, with where they are offered. */
-const SERVER_TYPES: Readonly<
-  Record<string, { cores: number; memory: number; disk: number; locations: readonly string[] }>
-> = {
-  cx23: { cores: 2, memory: 4, disk: 40, locations: ['fsn1', 'nbg1', 'hel1'] },
-  cx33: { cores: 4, memory: 8, disk: 80, locations: ['fsn1', 'nbg1', 'hel1'] },
-  cx43: { cores: 8, memory: 16, disk: 160, locations: ['fsn1', 'nbg1', 'hel1'] },
-  cpx11: { cores: 2, memory: 2, disk: 40, locations: ['fsn1', 'nbg1', 'hel1', 'ash', 'hil', 'sin'] },
-};
-
 /** Transition delays in emulated milliseconds (realistic; tests use an instant or manual clock). */
 const DELAYS = { boot: 1_500, start: 1_000, stop: 800 } as const;
-
-/** Hetzner's documented limits (hetzner-api.md "Servers"). */
-const MAX_USER_DATA_BYTES = 32 * 1024;
-const LABEL_PART = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 
 export interface HetznerEmulatorOptions extends EmulatorOptions {
   /** The API token the emulator accepts. Default {@link HETZNER_EMULATOR_TOKEN}. */
@@ -45,6 +38,7 @@ export interface HetznerServerRecord {
   created: string;
   serverType: string;
   location: string;
+  /** The catalog name of the image (a seeded server may carry any name). */
   image: string;
   labels: Record<string, string>;
   userData: string;
@@ -61,6 +55,7 @@ export class HetznerEmulator extends EmulatorBase {
   readonly token: string;
   readonly #serverLimit: number;
   readonly #servers = new Map<number, HetznerServerRecord>();
+  readonly #capacity = new HetznerCapacityPlan();
   #nextId = 1_000_001;
   #nextActionId = 1;
   readonly #app: Hono;
@@ -89,6 +84,21 @@ export class HetznerEmulator extends EmulatorBase {
     return this.#servers.get(Number(id));
   }
 
+  /**
+   * Make `POST /servers` fail for capacity in `rule.location` (any when absent) for `rule.serverType` (any when
+   * absent), `rule.times` times (until removed when absent). The first matching rule with times left applies. A
+   * failed create creates nothing. The check runs after body validation and the name-uniqueness check, before the
+   * server limit. {@link reset} clears the rules.
+   */
+  setCapacityFailure(rule: HetznerCapacityFailureRule): HetznerCapacityFailureHandle {
+    return this.#capacity.add(rule);
+  }
+
+  /** Remove every rule set by {@link setCapacityFailure}. */
+  clearCapacityFailures(): void {
+    this.#capacity.clear();
+  }
+
   /** Add a server directly, in any status, without a request. */
   seedServer(
     partial: Partial<Omit<HetznerServerRecord, 'id' | 'generation' | 'ipId'>> = {},
@@ -101,7 +111,10 @@ export class HetznerEmulator extends EmulatorBase {
       created: partial.created ?? new Date().toISOString(),
       serverType: partial.serverType ?? 'cx23',
       location: partial.location ?? 'fsn1',
-      image: partial.image ?? 'ubuntu-24.04',
+      image:
+        partial.image === undefined
+          ? 'ubuntu-24.04'
+          : (findHetznerImage(partial.image)?.name ?? partial.image),
       labels: partial.labels ?? {},
       userData: partial.userData ?? '',
       ipv4: partial.ipv4 ?? this.#allocateIp(),
@@ -137,6 +150,7 @@ export class HetznerEmulator extends EmulatorBase {
 
   protected resetState(): void {
     this.#servers.clear();
+    this.#capacity.clear();
   }
 
   #allocateIp(): string {
@@ -146,7 +160,7 @@ export class HetznerEmulator extends EmulatorBase {
 
   #serverJson(server: HetznerServerRecord): Json {
     const type = SERVER_TYPES[server.serverType];
-    const location = HETZNER_LOCATIONS.find((candidate) => candidate.id === server.location);
+    const location = HETZNER_EMULATOR_LOCATIONS.find((candidate) => candidate.name === server.location);
     return {
       id: server.id,
       name: server.name,
@@ -173,9 +187,9 @@ export class HetznerEmulator extends EmulatorBase {
       },
       datacenter: {
         name: `${server.location}-dc1`,
-        location: { name: server.location, city: location?.name ?? '', country: location?.country ?? '' },
+        location: location ?? { name: server.location },
       },
-      image: { name: server.image, type: 'system', os_flavor: 'ubuntu' },
+      image: this.#imageJson(server.image),
       labels: server.labels,
       locked: false,
       protection: { delete: false, rebuild: false },
@@ -188,6 +202,13 @@ export class HetznerEmulator extends EmulatorBase {
       primary_disk_size: type?.disk ?? 10,
       placement_group: null,
     };
+  }
+
+  /** A seeded server may carry an image outside the catalog; it renders with what is known of it. */
+  #imageJson(name: string): Json {
+    const image = findHetznerImage(name);
+    if (image !== undefined) return { ...image };
+    return { id: 0, name, type: 'system', os_flavor: 'unknown', os_version: null, description: name };
   }
 
   #action(command: string, serverId: number): Json {
@@ -240,11 +261,21 @@ export class HetznerEmulator extends EmulatorBase {
       if ([...this.#servers.values()].some((server) => server.name === name)) {
         return error(context, 409, 'uniqueness_error', 'server name is already used');
       }
-      const type = SERVER_TYPES[body.server_type as string];
+      const serverType = body.server_type as string;
+      const type = SERVER_TYPES[serverType];
       const location = (body.location as string | undefined) ?? 'fsn1';
       if (type === undefined) return error(context, 400, 'invalid_input', 'unknown server type');
-      if (!type.locations.includes(location)) {
-        return error(context, 412, 'resource_unavailable', 'server type not available in this location');
+      const image = findHetznerImage(body.image as string | number);
+      // UNCONFIRMED: status and message of an unknown image are inferred, not recorded.
+      if (image === undefined) return error(context, 400, 'invalid_input', 'image not found');
+      // A type the catalog does not offer in a location answers like one sold out there: production answered 422
+      // "unsupported location for server type" for that case, not 412 resource_unavailable.
+      const failure = type.locations.includes(location)
+        ? this.#capacity.take(location, serverType)
+        : 'unsupported_location';
+      if (failure !== undefined) {
+        const { status, code, message } = HETZNER_CAPACITY_ERRORS[failure];
+        return error(context, status, code, message);
       }
       if (this.#servers.size >= this.#serverLimit) {
         return error(context, 403, 'resource_limit_exceeded', 'server limit exceeded');
@@ -253,9 +284,9 @@ export class HetznerEmulator extends EmulatorBase {
       const server = this.seedServer({
         name,
         status: start ? 'initializing' : 'off',
-        serverType: body.server_type as string,
+        serverType,
         location,
-        image: body.image as string,
+        image: image.name,
         labels: (body.labels as Record<string, string> | undefined) ?? {},
         userData: (body.user_data as string | undefined) ?? '',
       });
@@ -364,69 +395,15 @@ export class HetznerEmulator extends EmulatorBase {
   }
 }
 
-function error(context: Context, status: 400 | 401 | 403 | 404 | 409 | 412, code: string, message: string) {
+function error(
+  context: Context,
+  status: 400 | 401 | 403 | 404 | 409 | 412 | 422,
+  code: string,
+  message: string,
+) {
   return context.json({ error: { code, message, details: {} } }, status);
 }
 
 function notFound(context: Context, id: string) {
   return error(context, 404, 'not_found', `server with ID ${id} not found`);
-}
-
-function validateCreate(body: Json): string | undefined {
-  const { name, server_type: serverType, image, labels, user_data: userData } = body;
-  if (typeof name !== 'string' || !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?$/.test(name)) {
-    return 'invalid name: must be a valid hostname';
-  }
-  if (typeof serverType !== 'string') return 'server_type is required';
-  if (typeof image !== 'string' || image === '') return 'image is required';
-  if (
-    userData !== undefined &&
-    (typeof userData !== 'string' || Buffer.byteLength(userData) > MAX_USER_DATA_BYTES)
-  ) {
-    return 'user_data must be a string of at most 32 KiB';
-  }
-  if (labels !== undefined) {
-    if (typeof labels !== 'object' || labels === null) return 'labels must be an object';
-    for (const [key, value] of Object.entries(labels)) {
-      const keyName = key.slice(key.lastIndexOf('/') + 1);
-      if (
-        keyName === '' ||
-        !LABEL_PART.test(keyName) ||
-        typeof value !== 'string' ||
-        !LABEL_PART.test(value)
-      ) {
-        return `invalid label ${key}`;
-      }
-    }
-  }
-  return undefined;
-}
-
-/** hetzner-api.md: comma means AND; `k=v`, `k==v`, `k!=v`, `k`, `!k`. */
-function labelSelector(selector: string): (server: HetznerServerRecord) => boolean {
-  const terms = selector
-    .split(',')
-    .map((term) => term.trim())
-    .filter((term) => term !== '')
-    .map((term): ((labels: Record<string, string>) => boolean) => {
-      const notEqual = term.indexOf('!=');
-      if (notEqual > 0) {
-        const key = term.slice(0, notEqual);
-        const value = term.slice(notEqual + 2);
-        return (labels) => labels[key] !== value;
-      }
-      const equal = term.indexOf('=');
-      if (equal > 0) {
-        const key = term.slice(0, equal);
-        const value = term.slice(term.startsWith('==', equal) ? equal + 2 : equal + 1);
-        return (labels) => labels[key] === value;
-      }
-      if (term.startsWith('!')) {
-        const key = term.slice(1);
-        return (labels) => !(key in labels);
-      }
-      if (!LABEL_PART.test(term.slice(term.lastIndexOf('/') + 1))) throw new Error('invalid selector');
-      return (labels) => term in labels;
-    });
-  return (server) => terms.every((term) => term(server.labels));
 }

@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto';
-import { SCALEWAY_ZONES, type ScalewayZone } from '@simple-agent-manager/shared';
 
 /** Every Instance zone the emulator serves (scaleway-api.md §2.2). */
-export const SCALEWAY_ZONE_IDS: readonly ScalewayZone[] = SCALEWAY_ZONES.map((zone) => zone.id);
+export const SCALEWAY_ZONE_IDS = [
+  'fr-par-1',
+  'fr-par-2',
+  'fr-par-3',
+  'nl-ams-1',
+  'nl-ams-2',
+  'nl-ams-3',
+  'pl-waw-1',
+  'pl-waw-2',
+  'pl-waw-3',
+  'it-mil-1',
+] as const;
+
+/** A Scaleway Instance zone the emulator serves. */
+export type ScalewayZone = (typeof SCALEWAY_ZONE_IDS)[number];
 
 /** Owner (organization and project) of every public marketplace image (scaleway-api.md §3, §10.3). */
 export const SCALEWAY_PUBLIC_IMAGES_ORGANIZATION = '51b656e3-4865-41e8-adbc-0c45bdd780db';

@@ -1,4 +1,3 @@
-import type { ScalewayZone } from '@simple-agent-manager/shared';
 import type { Hono } from 'hono';
 import {
   EmulatorBase,
@@ -7,6 +6,7 @@ import {
   type InventoryItem,
 } from '../core/emulator.js';
 import { createRandom, randomUuid } from '../core/random.js';
+import type { ScalewayZone } from './catalog.js';
 import {
   SCALEWAY_MARKETPLACE_LABELS,
   type ScalewayArch,

@@ -140,3 +140,42 @@ export function scalewayRateLimitFault(partial: Partial<FaultRule> = {}): FaultR
     headers: { 'X-Envoy-Ratelimited': 'true', ...partial.headers },
   };
 }
+
+/** An error the emulator can answer with: its status and body (`undefined`: an empty body). */
+export interface ScalewayErrorExample {
+  readonly name: string;
+  readonly status: number;
+  readonly body: ScalewayErrorBody | undefined;
+}
+
+const UUID_EXAMPLE = '11111111-2222-4333-8444-555555555555';
+
+/**
+ * One of every error body the emulator answers with (built by the same functions the routes use), so that a
+ * consumer can test its error table against all of them. The gateway's 429 is the empty-bodied entry.
+ */
+export const SCALEWAY_ERROR_EXAMPLES: readonly ScalewayErrorExample[] = [
+  ...[
+    ['not_found', notFound('instance_server', UUID_EXAMPLE)],
+    [
+      'invalid_arguments',
+      invalidArguments([{ argument_name: 'name', reason: 'required', help_message: 'required' }]),
+    ],
+    ['invalid_request_error (wrong state)', invalidRequest('server should be running')],
+    ['invalid_request_error (powered off)', invalidRequest('instance should be powered off')],
+    ['invalid_request_error (bad body)', invalidRequest('the request body is not valid JSON')],
+    ['missing user data', missingUserData()],
+    ['denied_authentication', deniedAuthentication()],
+    ['permissions_denied', permissionsDenied('write', 'server')],
+    ['quotas_exceeded', quotasExceeded([{ resource: 'instances_dev1_m', quota: 1, current: 1 }])],
+    ['transient_state', transientState('instance_server', UUID_EXAMPLE, 'starting')],
+    ['out_of_stock', outOfStock('DEV1-M')],
+    ['locked', locked('instance_server', UUID_EXAMPLE)],
+    ['precondition_failed', preconditionFailed('volume_in_use', 'detach the volume first')],
+  ].map(([name, error]) => ({
+    name: name as string,
+    status: (error as ScalewayApiError).status,
+    body: (error as ScalewayApiError).body,
+  })),
+  { name: 'gateway rate limit', status: 429, body: undefined },
+];

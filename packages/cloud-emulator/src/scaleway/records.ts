@@ -1,5 +1,4 @@
-import type { ScalewayZone } from '@simple-agent-manager/shared';
-import type { ScalewayArch } from './catalog.js';
+import type { ScalewayArch, ScalewayZone } from './catalog.js';
 import type { ScalewayServerState } from './servers.js';
 
 /** A volume type the emulator models: local SSD (Instance API) or SBS block volume (Block API). */

@@ -1,5 +1,5 @@
-import type { ScalewayZone } from '@simple-agent-manager/shared';
 import { type Context, Hono } from 'hono';
+import type { ScalewayZone } from './catalog.js';
 import {
   catalogImage,
   instanceImageJson,

@@ -1,7 +1,7 @@
-import type { ScalewayZone } from '@simple-agent-manager/shared';
 import type { TransitionClock } from '../core/clock.js';
 import type { InventoryItem } from '../core/emulator.js';
 import { randomUuid } from '../core/random.js';
+import type { ScalewayZone } from './catalog.js';
 import {
   catalogImage,
   derivedUuid,
