@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import {
   type Provider,
   ProviderError,
-  type RequestOptions,
+  type ProviderRequestContext,
   SCALEWAY_SIZES,
   type VMInstance,
   type VMStatus,
@@ -27,7 +27,6 @@ import {
   catalogProvider,
   openTarget,
   PROVIDER_TITLES,
-  type ProviderName,
   type Target,
 } from './target.js';
 import { UsageError } from './usage-error.js';
@@ -45,16 +44,7 @@ export interface CommandContext {
   /** `--yes`: change a real account without asking. */
   yes: boolean;
   /** Passed to every provider call: carries the interrupt signal, when there is one. */
-  requestOptions: RequestOptions;
-}
-
-/** The `auth` error for credentials the provider rejected: the same for `validate` and the demo. */
-export function credentialsRejected(provider: ProviderName): ProviderError {
-  return new ProviderError({
-    provider,
-    category: 'auth',
-    message: `${PROVIDER_TITLES[provider]} rejected the credentials`,
-  });
+  requestOptions: ProviderRequestContext;
 }
 
 /** Run `body` against the command's target, stopping the embedded emulator afterwards. */
@@ -193,9 +183,8 @@ function notFound(target: Target, id: string): ProviderError {
 export async function validateCommand(context: CommandContext): Promise<number> {
   const { output } = context;
   return withTarget(context, async (target) => {
-    if (!(await target.provider.validateToken(context.requestOptions))) {
-      throw credentialsRejected(target.providerName);
-    }
+    // Resolves true or rejects: a refusal is a non-retryable ProviderError, reported like any failure.
+    await target.provider.validateToken(context.requestOptions);
     output.result({ valid: true, provider: target.providerName, target: target.kind }, () =>
       output.stdoutColors.green(
         `${PROVIDER_TITLES[target.providerName]} accepted the credentials (${target.description})`,
@@ -209,7 +198,7 @@ export async function sizesCommand(context: CommandContext): Promise<number> {
   const { output } = context;
   const provider = catalogProvider(context.connection.provider);
   const offeredIn = (size: Size) =>
-    provider.locations.filter((location) => location.sizes.includes(size)).map((location) => location.id);
+    provider.locations.filter((location) => provider.locationMetadata[location]?.sizes.includes(size));
   const sizes = (Object.keys(provider.sizes) as Size[]).map((size) => ({
     size,
     ...provider.sizes[size],
@@ -224,8 +213,8 @@ export async function sizesCommand(context: CommandContext): Promise<number> {
         String(size.vcpu),
         String(size.ramGb),
         String(size.storageGb),
-        formatEuros(size.price.hourlyEur),
-        formatEuros(size.price.monthlyEur, 2),
+        formatEuros(size.pricing.hourlyEur),
+        formatEuros(size.pricing.monthlyEur, 2),
         size.locations.join(','),
       ]),
       output.stdoutColors,
@@ -237,7 +226,12 @@ export async function sizesCommand(context: CommandContext): Promise<number> {
 export async function locationsCommand(context: CommandContext): Promise<number> {
   const { output } = context;
   const provider = catalogProvider(context.connection.provider);
-  const locations = provider.locations.map((location) => ({ ...location, sizes: [...location.sizes] }));
+  const locations = Object.entries(provider.locationMetadata).map(([id, metadata]) => ({
+    id,
+    name: metadata.name,
+    country: metadata.country,
+    sizes: [...metadata.sizes],
+  }));
   output.result(locations, () =>
     formatTable(
       ['ID', 'NAME', 'COUNTRY', 'SIZES'],
@@ -304,14 +298,14 @@ export async function createCommand(context: CommandContext, options: CreateOpti
     const { provider } = target;
     const size = provider.sizes[options.size];
     // A size or location the catalog refuses fails in createVM before any request: no need to ask first.
-    const offered = provider.locations.some(
-      (location) => location.id === options.location && location.sizes.includes(options.size),
-    );
+    const offered =
+      provider.locations.includes(options.location) &&
+      provider.locationMetadata[options.location]?.sizes.includes(options.size) === true;
     if (offered) {
       await confirmChange(
         context,
         target,
-        `Create VM "${options.name}" (${size.type}, ${options.location}, about ${formatEuros(size.price.hourlyEur)}/hour)?`,
+        `Create VM "${options.name}" (${size.type}, ${options.location}, about ${formatEuros(size.pricing.hourlyEur)}/hour)?`,
         'create a VM',
       );
     }

@@ -1,12 +1,12 @@
 import {
-  type HttpEvent,
-  type RequestOptions,
+  type ProviderEvent,
+  type ProviderRequestContext,
   type VMInstance,
   type WaitTarget,
   waitForVM,
 } from '@simple-agent-manager/providers';
 import type { CliIo } from './cli-io.js';
-import { credentialsRejected, type Size } from './commands.js';
+import type { Size } from './commands.js';
 import { confirm } from './confirm.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
 import {
@@ -131,7 +131,7 @@ export async function runDemo(io: CliIo, output: Output, options: DemoOptions): 
 
   let requests = 0;
   const orphans = new Set<string>();
-  const onEvent = (event: HttpEvent) => {
+  const onEvent = (event: ProviderEvent) => {
     if (event.type === 'request') requests++;
     if (event.type === 'cleanup_failed') orphans.add(event.resource);
     output.handleEvent(event);
@@ -165,11 +165,11 @@ export async function runDemo(io: CliIo, output: Output, options: DemoOptions): 
 
 function describeLivePlan(target: Target, planned: readonly PlannedVM[]): string {
   const size = target.provider.sizes[DEMO_SIZE];
-  const hourly = size.price.hourlyEur;
+  const hourly = size.pricing.hourlyEur;
   const lines = [
     `The demo will create ${planned.length} VMs in ${target.description}:`,
     ...planned.map((vm) => `  ${vm.name}  ${size.type}  ${vm.location}  about ${formatEuros(hourly)}/hour`),
-    `About ${formatEuros(hourly * planned.length)}/hour in total (${size.price.source}, ${size.price.asOf}), billed while they exist;`,
+    `About ${formatEuros(hourly * planned.length)}/hour in total (${size.pricing.source}, ${size.pricing.asOf}), billed while they exist;`,
     'the demo deletes them at the end, usually within a few minutes.',
   ];
   return lines.join('\n');
@@ -192,7 +192,7 @@ async function lifecycle(run: DemoRun): Promise<number> {
   const { output, target, planned, labels, requestCount } = run;
   const { provider } = target;
   const { signal } = run.io;
-  const requestOptions: RequestOptions = signal === undefined ? {} : { signal };
+  const requestOptions: ProviderRequestContext = signal === undefined ? {} : { signal };
   const progress = new Progress(output);
   const steps: DemoStep[] = [];
   const started = performance.now();
@@ -249,7 +249,8 @@ async function lifecycle(run: DemoRun): Promise<number> {
     );
 
   await step('validate credentials', 0, async () => {
-    if (!(await provider.validateToken(requestOptions))) throw credentialsRejected(target.providerName);
+    // Resolves true or rejects with the provider's refusal.
+    await provider.validateToken(requestOptions);
   });
   if (failure === undefined && target.kind === 'account') await confirmPlan(run);
   // From here on the demo has VMs to delete when interrupted.

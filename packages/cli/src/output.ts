@@ -1,4 +1,4 @@
-import { type HttpEvent, isProviderError, type ProviderError } from '@simple-agent-manager/providers';
+import { isProviderError, type ProviderError, type ProviderEvent } from '@simple-agent-manager/providers';
 import picocolors from 'picocolors';
 import type { CliIo, OutputStream } from './cli-io.js';
 import { CREDENTIAL_SOURCES, PROVIDER_TITLES, type ProviderName } from './target.js';
@@ -252,7 +252,7 @@ export class Output {
    * billed. With `--verbose`, each request (headers and body, as the provider redacted them), response, retry and
    * failed request is logged.
    */
-  readonly handleEvent = (event: HttpEvent): void => {
+  readonly handleEvent = (event: ProviderEvent): void => {
     if (event.type === 'cleanup_failed') {
       const id = leftoverVMId(event.resource);
       const { provider } = this.options;
@@ -268,7 +268,7 @@ export class Output {
     if (this.options.verbose) this.#log(event);
   };
 
-  #log(event: HttpEvent): void {
+  #log(event: ProviderEvent): void {
     const colors = this.stderrColors;
     const write = (line: string) => this.#io.stderr.write(`${colors.dim('http')} ${line}\n`);
     switch (event.type) {
@@ -290,6 +290,19 @@ export class Output {
         return;
       case 'error':
         write(`${colors.red('failed')} ${event.method} ${event.url} (${event.category})`);
+        return;
+      case 'capacity_retry':
+        write(
+          `${colors.yellow('capacity')} no ${event.serverType} in ${event.location} (attempt ${event.attempt} of ${event.maxAttempts}); retrying in ${event.delayMs} ms`,
+        );
+        return;
+      case 'placement_retry':
+        write(
+          `${colors.yellow('placement')} retrying ${event.serverType} in ${event.location} in ${event.delayMs} ms`,
+        );
+        return;
+      case 'location_fallback':
+        write(`${colors.yellow('fallback')} ${event.serverType}: ${event.from} → ${event.to}`);
         return;
       case 'cleanup_failed':
         // Always shown as a warning by handleEvent, never only logged.

@@ -11,9 +11,9 @@ import {
 } from '@simple-agent-manager/cloud-emulator';
 import {
   createProvider,
-  type HttpEvent,
   type Provider,
   type ProviderConfig,
+  type ProviderEvent,
   type WaitForVMOptions,
 } from '@simple-agent-manager/providers';
 import { UsageError } from './usage-error.js';
@@ -69,12 +69,12 @@ export interface OpenTargetOptions {
   /** The embedded emulator's transitions. Default instant. */
   clock?: ClockMode;
   fetch?: typeof fetch;
-  onEvent?: (event: HttpEvent) => void;
+  onEvent?: (event: ProviderEvent) => void;
 }
 
 type AccountSettings =
   | { provider: 'scaleway'; secretKey: string; projectId: string; zone?: string; apiUrl?: string }
-  | { provider: 'hetzner'; token: string; apiUrl?: string };
+  | { provider: 'hetzner'; apiToken: string; apiUrl?: string };
 
 function setting(flag: string | undefined, env: string | undefined): string | undefined {
   if (flag !== undefined) return flag;
@@ -107,7 +107,7 @@ export function accountSettings(
         throw new UsageError('--api-url needs a token: set HCLOUD_TOKEN or pass --token');
       return undefined;
     }
-    return { provider: 'hetzner', token, ...(apiUrl === undefined ? {} : { apiUrl }) };
+    return { provider: 'hetzner', apiToken: token, ...(apiUrl === undefined ? {} : { apiUrl }) };
   }
   if (connection.token !== undefined) {
     throw new UsageError(
@@ -166,7 +166,7 @@ export function catalogProvider(provider: ProviderName): Provider {
   return createProvider(
     provider === 'scaleway'
       ? { provider, secretKey: SCALEWAY_EMULATOR_SECRET_KEY, projectId: SCALEWAY_EMULATOR_PROJECT_ID }
-      : { provider, token: HETZNER_EMULATOR_TOKEN },
+      : { provider, apiToken: HETZNER_EMULATOR_TOKEN },
   );
 }
 
@@ -230,7 +230,7 @@ export async function openTarget(options: OpenTargetOptions): Promise<Target> {
           ...(zone === undefined ? {} : { zone }),
           ...common,
         }
-      : { provider: 'hetzner', token: HETZNER_EMULATOR_TOKEN, apiUrl: `${server.url}/v1`, ...common };
+      : { provider: 'hetzner', apiToken: HETZNER_EMULATOR_TOKEN, apiUrl: `${server.url}/v1`, ...common };
   let provider: Provider;
   try {
     provider = createProvider(config);

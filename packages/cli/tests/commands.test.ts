@@ -36,7 +36,8 @@ describe('catalog commands', () => {
     const sizes = parseJson(result) as {
       size: string;
       type: string;
-      price: { hourlyEur: number };
+      price: string;
+      pricing: { hourlyEur: number };
       locations: string[];
     }[];
     expect(sizes.map((size) => [size.size, size.type])).toEqual([
@@ -44,7 +45,8 @@ describe('catalog commands', () => {
       ['medium', 'DEV1-XL'],
       ['large', 'GP1-S'],
     ]);
-    expect(sizes[0]?.price.hourlyEur).toBeGreaterThan(0);
+    expect(sizes[0]?.pricing.hourlyEur).toBeGreaterThan(0);
+    expect(sizes[0]?.price).toMatch(/^€\d+\.\d{4}\/hr$/);
     expect(sizes[0]?.locations).toContain('fr-par-1');
     expect(sizes[0]?.locations).not.toContain('fr-par-3');
   });

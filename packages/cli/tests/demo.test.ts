@@ -229,7 +229,7 @@ describe('sam-provider demo --live against an account', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /^sam-provider: auth: Scaleway rejected the credentials \(check SCW_SECRET_KEY \/ --secret-key/m,
+      /^sam-provider: auth: Scaleway rejected the credentials: .*\(check SCW_SECRET_KEY \/ --secret-key/m,
     );
     expect(result.stderr).not.toContain('The demo will create');
     expect(result.stderr).not.toContain('Go ahead?');

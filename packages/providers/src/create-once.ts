@@ -1,5 +1,6 @@
+import { providerDelay, throwIfProviderRequestAborted } from './abort.js';
 import { isProviderError, ProviderError } from './errors.js';
-import { type RetryOptions, retryDelayMs, sleep } from './retry.js';
+import { type RetryOptions, retryDelayMs } from './retry.js';
 
 /** How to create something exactly once over an API without idempotency keys. */
 export interface CreateOnceSteps<Created> {
@@ -36,7 +37,7 @@ export async function createOnce<Created>(steps: CreateOnceSteps<Created>): Prom
   let created: Created | undefined;
   let posts = 0;
   for (let attempt = 0; created === undefined; attempt++) {
-    signal?.throwIfAborted();
+    throwIfProviderRequestAborted({ signal });
     posts++;
     try {
       created = await steps.post();
@@ -54,7 +55,7 @@ export async function createOnce<Created>(steps: CreateOnceSteps<Created>): Prom
       if (created !== undefined) break;
       if (!(error instanceof ProviderError) || !error.retryable || attempt >= steps.retry.maxRetries)
         throw error;
-      await sleep(retryDelayMs(attempt, steps.retry, error.retryAfterMs), signal);
+      await providerDelay(retryDelayMs(attempt, steps.retry, error.retryAfterMs), { signal });
     }
   }
   if (posts > 1) await steps.removeTwins?.(created);
@@ -90,7 +91,7 @@ async function findPatiently<Created>(
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0 && (lastError === undefined || lookup >= MIN_LOOKUPS)) break;
-    await sleep(Math.max(Math.min(delay, remaining), steps.pollIntervalMs));
+    await providerDelay(Math.max(Math.min(delay, remaining), steps.pollIntervalMs));
   }
   if (lastError !== undefined) throw lastError;
   return undefined;

@@ -1,4 +1,4 @@
-import type { CredentialProvider } from '@simple-agent-manager/shared';
+import { statusFallback } from './status-fallback.js';
 
 /**
  * What went wrong, in terms the control plane can act on. Closed: a `switch` over it needs no default.
@@ -64,9 +64,46 @@ export function isRetryableCategory(category: ProviderErrorCategory): boolean {
   return RETRYABLE_CATEGORIES.has(category);
 }
 
+/** A value of {@link ProviderErrorContext}: plain data only. */
+export type ProviderErrorContextValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | ProviderErrorContext
+  | ProviderErrorContextValue[];
+
+/** Safe diagnostics attached to an error (ids, zones, counts): never a secret, never user data. */
+export interface ProviderErrorContext {
+  [key: string]: ProviderErrorContextValue;
+}
+
+/**
+ * SAM's coarse error vocabulary, accepted by the positional constructor and mapped onto
+ * {@link ProviderErrorCategory}: `transient_capacity` → `capacity`, `quota_exceeded` → `quota`,
+ * `invalid_config` → `invalid_request`, `auth_error` → `auth`.
+ */
+export type SamProviderErrorCategory =
+  | 'transient_capacity'
+  | 'quota_exceeded'
+  | 'invalid_config'
+  | 'rate_limited'
+  | 'auth_error'
+  | 'unknown';
+
+const SAM_CATEGORIES: Readonly<Record<SamProviderErrorCategory, ProviderErrorCategory>> = {
+  transient_capacity: 'capacity',
+  quota_exceeded: 'quota',
+  invalid_config: 'invalid_request',
+  rate_limited: 'rate_limited',
+  auth_error: 'auth',
+  unknown: 'unknown',
+};
+
 /** The fields of a {@link ProviderError}. Every string here must already be free of secrets. */
 export interface ProviderErrorInit {
-  provider: CredentialProvider;
+  provider: string;
   category: ProviderErrorCategory;
   message: string;
   /** Defaults to the category's verdict ({@link isRetryableCategory}). */
@@ -80,8 +117,21 @@ export interface ProviderErrorInit {
   requestId?: string;
   /** The field of the caller's input that was rejected (`invalid_input` only). */
   field?: string;
+  /** Safe diagnostics (ids, zones, counts). */
+  context?: ProviderErrorContext;
   /** What caused this error. Must itself be secret-free: build it with {@link sanitizeCause}. */
   cause?: unknown;
+}
+
+/** The options of SAM's positional constructor, `new ProviderError(providerName, statusCode, message, options)`. */
+export interface ProviderErrorOptions {
+  cause?: unknown;
+  context?: ProviderErrorContext | undefined;
+  providerCode?: string | undefined;
+  /** Either vocabulary; absent, the category follows from `statusCode`. */
+  category?: ProviderErrorCategory | SamProviderErrorCategory | undefined;
+  retryable?: boolean | undefined;
+  retryAfterMs?: number | undefined;
 }
 
 /**
@@ -92,47 +142,103 @@ export interface ProviderErrorInit {
  */
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
-  readonly provider: CredentialProvider;
+  /** The provider that failed (`hetzner`, `scaleway`, …). */
+  readonly providerName: string;
+  /** The same as {@link ProviderError.providerName}. */
+  readonly provider: string;
   readonly category: ProviderErrorCategory;
   readonly retryable: boolean;
-  readonly statusCode?: number;
-  readonly code?: string;
-  readonly retryAfterMs?: number;
-  readonly requestId?: string;
-  readonly field?: string;
+  /** The HTTP status, when the failure was an HTTP answer. */
+  readonly statusCode: number | undefined;
+  /** The provider's raw error code or type (e.g. `placement_error`, `out_of_stock`), when it gave one. */
+  readonly providerCode: string | undefined;
+  /** The same as {@link ProviderError.providerCode}. */
+  readonly code: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly requestId: string | undefined;
+  readonly field: string | undefined;
+  /** Safe diagnostics: ids, zones, attempt counts. Never a secret or user data. */
+  readonly context: ProviderErrorContext | undefined;
   /** Errors raised while cleaning up after this one (e.g. deleting a half-created VM). */
   readonly cleanupErrors: unknown[] = [];
 
-  constructor(init: ProviderErrorInit) {
+  constructor(init: ProviderErrorInit);
+  constructor(
+    providerName: string,
+    statusCode: number | undefined,
+    message: string,
+    options?: ProviderErrorOptions,
+  );
+  constructor(
+    initOrName: ProviderErrorInit | string,
+    statusCode?: number,
+    message?: string,
+    options: ProviderErrorOptions = {},
+  ) {
+    const init =
+      typeof initOrName === 'string' ? fromPositional(initOrName, statusCode, message, options) : initOrName;
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.providerName = init.provider;
     this.provider = init.provider;
     this.category = init.category;
     this.retryable = init.retryable ?? isRetryableCategory(init.category);
-    if (init.statusCode !== undefined) this.statusCode = init.statusCode;
-    if (init.code !== undefined) this.code = init.code;
-    if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
-    if (init.requestId !== undefined) this.requestId = init.requestId;
-    if (init.field !== undefined) this.field = init.field;
+    this.statusCode = init.statusCode;
+    this.providerCode = init.code;
+    this.code = init.code;
+    this.retryAfterMs = init.retryAfterMs;
+    this.requestId = init.requestId;
+    this.field = init.field;
+    this.context = init.context;
   }
 
   /** A plain, secret-free summary (used by `JSON.stringify`). */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
-      provider: this.provider,
+      provider: this.providerName,
+      providerName: this.providerName,
       category: this.category,
       message: this.message,
       retryable: this.retryable,
       statusCode: this.statusCode,
-      code: this.code,
+      providerCode: this.providerCode,
       retryAfterMs: this.retryAfterMs,
       requestId: this.requestId,
       field: this.field,
+      context: this.context,
       cleanupErrors: this.cleanupErrors.map((error) =>
         error instanceof ProviderError ? error.toJSON() : String(error),
       ),
     };
   }
+}
+
+function fromPositional(
+  provider: string,
+  statusCode: number | undefined,
+  message: string | undefined,
+  options: ProviderErrorOptions,
+): ProviderErrorInit {
+  const given = options.category;
+  const category =
+    given === undefined
+      ? statusCode === undefined
+        ? 'unknown'
+        : statusFallback(statusCode).category
+      : Object.hasOwn(SAM_CATEGORIES, given)
+        ? SAM_CATEGORIES[given as SamProviderErrorCategory]
+        : (given as ProviderErrorCategory);
+  return {
+    provider,
+    category,
+    message: message ?? '',
+    ...(statusCode === undefined ? {} : { statusCode }),
+    ...(options.providerCode === undefined ? {} : { code: options.providerCode }),
+    ...(options.context === undefined ? {} : { context: options.context }),
+    ...(options.retryable === undefined ? {} : { retryable: options.retryable }),
+    ...(options.retryAfterMs === undefined ? {} : { retryAfterMs: options.retryAfterMs }),
+    ...(options.cause === undefined ? {} : { cause: options.cause }),
+  };
 }
 
 /** True when `error` is a {@link ProviderError}, optionally of one of the given categories. */
@@ -159,13 +265,14 @@ export function withMessage(error: ProviderError, message: string): ProviderErro
     ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
     ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
     ...(error.field === undefined ? {} : { field: error.field }),
+    ...(error.context === undefined ? {} : { context: error.context }),
   });
   copy.cleanupErrors.push(...error.cleanupErrors);
   return copy;
 }
 
 /** An `invalid_input` error naming the rejected field. */
-export function invalidInput(provider: CredentialProvider, field: string, problem: string): ProviderError {
+export function invalidInput(provider: string, field: string, problem: string): ProviderError {
   return new ProviderError({
     provider,
     category: 'invalid_input',

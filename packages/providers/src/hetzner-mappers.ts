@@ -1,6 +1,8 @@
 import { type HetznerServer, hetznerErrorSchema } from './hetzner-schemas.js';
 import type { HttpErrorContext, MappedHttpError } from './http-client.js';
+import { labelsFromPairs } from './labels.js';
 import { statusFallback } from './status-fallback.js';
+import { normalizeTimestamp } from './timestamps.js';
 import type { VMInstance, VMStatus } from './types.js';
 
 /** Hetzner server status → ours (hetzner-api.md, "Servers"). */
@@ -35,8 +37,9 @@ export function mapHetznerServer(server: HetznerServer): VMInstance {
     statusDetail: server.status,
     serverType: server.server_type.name,
     location: server.datacenter?.location.name ?? '',
-    createdAt: server.created,
-    labels: { ...(server.labels ?? {}) },
+    createdAt: normalizeTimestamp(server.created),
+    // A JSON object cannot carry a key twice; only a reserved marker key needs dropping.
+    labels: labelsFromPairs(Object.entries(server.labels ?? {})),
   };
 }
 
@@ -65,16 +68,25 @@ const HETZNER_ERROR_CODES: Readonly<Record<string, HetznerErrorVerdict>> = {
   timeout: { category: 'unavailable' },
 };
 
+/**
+ * docs/hetzner-api.md "Errors": Hetzner answers 422 `invalid_input` "unsupported location for server type" when a
+ * type is sold out in a location (seen in production): a capacity shortage, not bad input.
+ */
+const UNSUPPORTED_LOCATION = /unsupported location for server type/i;
+const CAPACITY: HetznerErrorVerdict = { category: 'capacity' };
+
 /** Read a failed Hetzner response: `error.code` decides, the HTTP status is the fallback. */
 export function mapHetznerError({ status, body, headers }: HttpErrorContext): MappedHttpError {
   const parsed = hetznerErrorSchema.safeParse(body);
   const fallback = statusFallback(status);
   const code = parsed.success ? parsed.data.error.code : undefined;
-  const verdict =
-    (code !== undefined && Object.hasOwn(HETZNER_ERROR_CODES, code)
-      ? HETZNER_ERROR_CODES[code]
-      : undefined) ?? fallback;
   const apiMessage = parsed.success ? parsed.data.error.message : undefined;
+  const verdict =
+    (status === 422 && UNSUPPORTED_LOCATION.test(apiMessage ?? '')
+      ? CAPACITY
+      : code !== undefined && Object.hasOwn(HETZNER_ERROR_CODES, code)
+        ? HETZNER_ERROR_CODES[code]
+        : undefined) ?? fallback;
   const reset = Number(headers.get('ratelimit-reset'));
   const retryAfterMs =
     verdict.category === 'rate_limited' && Number.isFinite(reset) && reset > 0

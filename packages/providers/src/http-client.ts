@@ -1,7 +1,14 @@
-import type { CredentialProvider } from '@simple-agent-manager/shared';
 import type { z } from 'zod';
-import { ProviderError, type ProviderErrorCategory, redact, sanitizeCause } from './errors.js';
-import { parseRetryAfter, type RetryOptions, retryDelayMs, sleep } from './retry.js';
+import { completeAbortableResponse, providerDelay, throwIfProviderRequestAborted } from './abort.js';
+import {
+  ProviderError,
+  type ProviderErrorCategory,
+  type ProviderErrorInit,
+  redact,
+  sanitizeCause,
+} from './errors.js';
+import type { EmitEvent, ProviderEvent } from './events.js';
+import { parseRetryAfter, type RetryOptions, retryDelayMs } from './retry.js';
 
 /** What a failed HTTP response looked like, for a provider's error mapper. */
 export interface HttpErrorContext {
@@ -22,41 +29,9 @@ export interface MappedHttpError {
   retryAfterMs?: number;
 }
 
-/** One observable step of a request. URLs never carry secrets; bodies and auth headers are redacted. */
-export type HttpEvent =
-  | {
-      type: 'request';
-      method: string;
-      url: string;
-      attempt: number;
-      headers: Record<string, string>;
-      body?: string;
-    }
-  | { type: 'response'; method: string; url: string; attempt: number; status: number; durationMs: number }
-  | {
-      type: 'retry';
-      method: string;
-      url: string;
-      attempt: number;
-      delayMs: number;
-      category: ProviderErrorCategory;
-      statusCode?: number;
-    }
-  | { type: 'error'; method: string; url: string; attempt: number; category: ProviderErrorCategory }
-  /**
-   * A resource the library tried to remove after a failure could not be removed (e.g. the server of a create the
-   * caller aborted). Reported here as well as on the error, since an abort reason cannot carry it.
-   */
-  | {
-      type: 'cleanup_failed';
-      resource: string;
-      category: ProviderErrorCategory | 'unknown';
-      message: string;
-    };
-
 /** How a provider's client is set up. */
 export interface HttpClientConfig {
-  provider: CredentialProvider;
+  provider: string;
   /** Base URL without a trailing slash; paths are appended to it. */
   baseUrl: string;
   /** Headers sent with every request (the auth header). Their values are treated as secrets. */
@@ -66,7 +41,8 @@ export interface HttpClientConfig {
   timeoutMs: number;
   retry: RetryOptions;
   mapError: (context: HttpErrorContext) => MappedHttpError;
-  onEvent?: ((event: HttpEvent) => void) | undefined;
+  /** The provider's event sink (`onEvent` and `logger`). */
+  emit: EmitEvent;
 }
 
 /** One request. */
@@ -149,16 +125,13 @@ export class HttpClient {
           category: error.category,
           ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
         });
-        await sleep(delayMs, request.signal);
+        await providerDelay(delayMs, { signal: request.signal });
       }
     }
   }
 
   /** A `ProviderError` built from `init`, with secrets (and the extra ones given) scrubbed from its message. */
-  #error(
-    init: Omit<ConstructorParameters<typeof ProviderError>[0], 'provider'>,
-    extraSecrets: readonly string[] = [],
-  ): ProviderError {
+  #error(init: Omit<ProviderErrorInit, 'provider'>, extraSecrets: readonly string[] = []): ProviderError {
     return new ProviderError({
       ...init,
       provider: this.#config.provider,
@@ -184,7 +157,7 @@ export class HttpClient {
     const callerSignal = request.signal;
     // The last attempt gets what is left of the request's time, not a full timeout.
     const timeoutMs = Math.max(Math.min(this.#config.timeoutMs, deadline - Date.now()), 1);
-    if (callerSignal?.aborted) throw callerSignal.reason;
+    throwIfProviderRequestAborted({ signal: callerSignal });
     // A timer of our own (not AbortSignal.timeout): cleared as soon as the answer is read, and driven by the same
     // clock as every other timer, so tests can run the whole client in virtual time.
     const timeout = new AbortController();
@@ -233,10 +206,11 @@ export class HttpClient {
         ...(body === undefined ? {} : { body }),
         signal,
       });
-      text = await response.text();
+      // The whole body within the same deadline, whether or not this fetch ties the body to the signal.
+      text = await (await completeAbortableResponse(response, signal)).text();
     } catch (error) {
       clearTimeout(timer);
-      if (callerSignal?.aborted) throw callerSignal.reason;
+      throwIfProviderRequestAborted({ signal: callerSignal });
       const timedOut = timeoutSignal.aborted;
       const category = timedOut ? 'timeout' : 'network';
       this.#emit({ type: 'error', method: request.method, url, attempt, category });
@@ -328,12 +302,8 @@ export class HttpClient {
     });
   }
 
-  #emit(event: HttpEvent): void {
-    try {
-      this.#config.onEvent?.(event);
-    } catch {
-      // An observer's failure must not change the outcome of the request.
-    }
+  #emit(event: ProviderEvent): void {
+    this.#config.emit(event);
   }
 }
 

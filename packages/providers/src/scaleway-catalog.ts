@@ -1,42 +1,66 @@
-import { SCALEWAY_ZONES, type ScalewayZone, type VMSize } from '@simple-agent-manager/shared';
-import type { ProviderLocation, SizeConfig } from './types.js';
+import {
+  DEFAULT_SCALEWAY_IMAGE_NAME,
+  DEFAULT_SCALEWAY_ZONE,
+  type VMSize,
+} from '@simple-agent-manager/shared';
+import type { LocationMetadata, SizeConfig } from './types.js';
 
-// scaleway-api.md §11: the recorded fr-par-1 values.
+// docs/scaleway-api.md §11: the recorded fr-par-1 values.
 const PRICE_SOURCE =
   'Scaleway products API (GET /products/servers), fr-par-1, excl. VAT; other zones may differ';
 const PRICE_DATE = '2026-08-17';
 
 /**
- * small/medium/large → Scaleway commercial types (scaleway-api.md §11). Storage is the type's local maximum,
+ * small/medium/large → Scaleway commercial types (docs/scaleway-api.md §11). Storage is the type's local maximum,
  * which the API gives the root volume when none is specified (§4.2): GP1-S is 300 GB, not the 600 GB once quoted.
  */
 export const SCALEWAY_SIZES: Readonly<Record<VMSize, SizeConfig>> = {
-  small: {
-    type: 'DEV1-M',
-    vcpu: 3,
-    ramGb: 4,
-    storageGb: 40,
-    price: { hourlyEur: 0.020196, monthlyEur: 14.74, asOf: PRICE_DATE, source: PRICE_SOURCE },
-  },
-  medium: {
-    type: 'DEV1-XL',
-    vcpu: 4,
-    ramGb: 12,
-    storageGb: 120,
-    price: { hourlyEur: 0.065076, monthlyEur: 47.51, asOf: PRICE_DATE, source: PRICE_SOURCE },
-  },
-  large: {
-    type: 'GP1-S',
-    vcpu: 8,
-    ramGb: 32,
-    storageGb: 300,
-    price: { hourlyEur: 0.19074, monthlyEur: 139.24, asOf: PRICE_DATE, source: PRICE_SOURCE },
-  },
+  small: size('DEV1-M', 3, 4, 40, 0.020196, 14.74),
+  medium: size('DEV1-XL', 4, 12, 120, 0.065076, 47.51),
+  large: size('GP1-S', 8, 32, 300, 0.19074, 139.24),
 };
 
+function size(
+  type: string,
+  vcpu: number,
+  ramGb: number,
+  storageGb: number,
+  hourlyEur: number,
+  monthlyEur: number,
+): SizeConfig {
+  return {
+    type,
+    price: `€${hourlyEur.toFixed(4)}/hr`,
+    vcpu,
+    ramGb,
+    storageGb,
+    pricing: { hourlyEur, monthlyEur, asOf: PRICE_DATE, source: PRICE_SOURCE },
+  };
+}
+
+/** The Instance zones (docs/scaleway-api.md §2.2). */
+const ZONES = [
+  ['fr-par-1', 'Paris 1', 'FR'],
+  ['fr-par-2', 'Paris 2', 'FR'],
+  ['fr-par-3', 'Paris 3', 'FR'],
+  ['nl-ams-1', 'Amsterdam 1', 'NL'],
+  ['nl-ams-2', 'Amsterdam 2', 'NL'],
+  ['nl-ams-3', 'Amsterdam 3', 'NL'],
+  ['pl-waw-1', 'Warsaw 1', 'PL'],
+  ['pl-waw-2', 'Warsaw 2', 'PL'],
+  ['pl-waw-3', 'Warsaw 3', 'PL'],
+  ['it-mil-1', 'Milan 1', 'IT'],
+] as const;
+
+/** A Scaleway Instance zone id. */
+export type ScalewayZone = (typeof ZONES)[number][0];
+
+/** Every zone id, in the order above. */
+export const SCALEWAY_ZONE_IDS: readonly ScalewayZone[] = ZONES.map(([id]) => id);
+
 /**
- * Zones where a size is NOT offered, from the recorded products lists (scaleway-api.md §2.2): DEV1 is absent from
- * the three "-3" zones, GP1-S from nl-ams-3 and pl-waw-3.
+ * Zones where a size is NOT offered, from the recorded products lists (docs/scaleway-api.md §2.2): DEV1 is absent
+ * from the three "-3" zones, GP1-S from nl-ams-3 and pl-waw-3.
  * UNCONFIRMED (§2.2): it-mil-1's product list was never recorded; like the newest zones it is taken to offer none.
  */
 const ABSENT: Readonly<Record<VMSize, readonly ScalewayZone[]>> = {
@@ -47,15 +71,15 @@ const ABSENT: Readonly<Record<VMSize, readonly ScalewayZone[]>> = {
 
 const SIZES: readonly VMSize[] = ['small', 'medium', 'large'];
 
-/** Every Scaleway zone, with the sizes it offers. */
-export const SCALEWAY_PROVIDER_LOCATIONS: readonly ProviderLocation[] = SCALEWAY_ZONES.map((zone) => ({
-  ...zone,
-  sizes: SIZES.filter((size) => !ABSENT[size].includes(zone.id)),
-}));
-
-/** Every zone id. */
-export const SCALEWAY_ZONE_IDS: readonly string[] = SCALEWAY_ZONES.map((zone) => zone.id);
+/** Every zone's name, country and offered sizes. */
+export const SCALEWAY_LOCATION_METADATA: Readonly<Record<ScalewayZone, LocationMetadata>> =
+  Object.fromEntries(
+    ZONES.map(([id, name, country]) => [
+      id,
+      { name, country, sizes: SIZES.filter((candidate) => !ABSENT[candidate].includes(id)) },
+    ]),
+  ) as unknown as Record<ScalewayZone, LocationMetadata>;
 
 export const SCALEWAY_API_URL = 'https://api.scaleway.com';
-export const SCALEWAY_DEFAULT_ZONE = 'fr-par-1';
-export const SCALEWAY_DEFAULT_IMAGE = 'ubuntu_noble';
+export const SCALEWAY_DEFAULT_ZONE = DEFAULT_SCALEWAY_ZONE;
+export const SCALEWAY_DEFAULT_IMAGE = DEFAULT_SCALEWAY_IMAGE_NAME;

@@ -1,6 +1,8 @@
 import type { HttpErrorContext, MappedHttpError } from './http-client.js';
+import { labelsFromPairs } from './labels.js';
 import { type ScalewayServer, scalewayErrorSchema } from './scaleway-schemas.js';
 import { statusFallback } from './status-fallback.js';
+import { normalizeTimestamp } from './timestamps.js';
 import type { VMInstance, VMStatus } from './types.js';
 
 /** Scaleway server state → ours (scaleway-api.md §5.1); a server stopping to terminate is being deleted (§5.3). */
@@ -29,20 +31,15 @@ export function labelsToTags(labels: Readonly<Record<string, string>>): string[]
 
 /**
  * Tags as labels: split on the first `=`. A tag without `=` (or with an empty key) is not a label and is ignored;
- * a key present twice is dropped rather than guessed.
+ * a key present twice is ambiguous and becomes the marker `hasAmbiguousLabel` reads, never one of its values.
  */
 export function tagsToLabels(tags: readonly string[]): Record<string, string> {
-  const labels = new Map<string, string>();
-  const ambiguous = new Set<string>();
-  for (const tag of tags) {
-    const separator = tag.indexOf('=');
-    if (separator <= 0) continue;
-    const key = tag.slice(0, separator);
-    if (labels.has(key)) ambiguous.add(key);
-    labels.set(key, tag.slice(separator + 1));
-  }
-  for (const key of ambiguous) labels.delete(key);
-  return Object.fromEntries(labels);
+  return labelsFromPairs(
+    tags.flatMap((tag): Array<[string, string]> => {
+      const separator = tag.indexOf('=');
+      return separator <= 0 ? [] : [[tag.slice(0, separator), tag.slice(separator + 1)]];
+    }),
+  );
 }
 
 /** The public IPv4 of a server: `public_ips` (§3), else the deprecated `public_ip` mirror; `''` when none. */
@@ -61,7 +58,7 @@ export function mapScalewayServer(server: ScalewayServer, zone: string): VMInsta
     statusDetail: server.state_detail ? `${server.state}: ${server.state_detail}` : server.state,
     serverType: server.commercial_type,
     location: zone,
-    createdAt: server.creation_date ?? '',
+    createdAt: normalizeTimestamp(server.creation_date),
     labels: tagsToLabels(server.tags ?? []),
   };
 }

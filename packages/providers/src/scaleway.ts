@@ -1,44 +1,46 @@
-import { randomUUID } from 'node:crypto';
-import {
-  type ScalewayZone,
-  scalewayProjectIdSchema,
-  scalewaySecretKeySchema,
-  type VMSize,
-  vmSizeSchema,
-} from '@simple-agent-manager/shared';
+import type { VMSize } from '@simple-agent-manager/shared';
 import { z } from 'zod';
+import { abortable, providerDelay, throwIfProviderRequestAborted, withAbortReason } from './abort.js';
 import { mapConcurrent } from './concurrency.js';
 import { createOnce } from './create-once.js';
+import { scalewayProjectIdSchema, scalewaySecretKeySchema } from './credentials.js';
 import { invalidInput, isProviderError, ProviderError, withMessage } from './errors.js';
-import {
-  abortable,
-  type RetryOptions,
-  resolveRetryOptions,
-  retryOptionsSchema,
-  sleep,
-  withAbortReason,
-} from './retry.js';
+import { createEventSink } from './events.js';
+import { isReservedLabelKey, matchesLabels } from './labels.js';
+import { type RetryOptions, resolveRetryOptions, retryOptionsSchema } from './retry.js';
 import {
   SCALEWAY_API_URL,
   SCALEWAY_DEFAULT_IMAGE,
   SCALEWAY_DEFAULT_ZONE,
-  SCALEWAY_PROVIDER_LOCATIONS,
+  SCALEWAY_LOCATION_METADATA,
   SCALEWAY_SIZES,
   SCALEWAY_ZONE_IDS,
+  type ScalewayZone,
 } from './scaleway-catalog.js';
 import { type CallOptions, type ScalewayAction, ScalewayClient } from './scaleway-client.js';
 import { labelsToTags, mapScalewayServer } from './scaleway-mappers.js';
 import type { ScalewayServer } from './scaleway-schemas.js';
 import type {
+  LocationMetadata,
   Provider,
-  ProviderLocation,
-  RequestOptions,
+  ProviderRequestContext,
   ScalewayProviderConfig,
   SizeConfig,
   VMConfig,
   VMInstance,
 } from './types.js';
-import { parseInput } from './validation.js';
+import { parseInput, vmSizeSchema } from './validation.js';
+import { unsupportedVolumeCapabilities, volumesUnsupported } from './volume-support.js';
+import type {
+  VolumeAttachmentConfig,
+  VolumeCapabilities,
+  VolumeConfig,
+  VolumeDetachConfig,
+  VolumeInstance,
+  VolumeListConfig,
+  VolumeLookupConfig,
+  VolumeResizeConfig,
+} from './volume-types.js';
 
 const PROVIDER = 'scaleway';
 /** §8.1: per_page is at most 100. */
@@ -79,7 +81,11 @@ const labelKeySchema = z
   .string()
   .min(1, 'label keys must not be empty')
   .max(64, 'label keys must be at most 64 characters')
-  .regex(/^[^=,\s]+$/, 'label keys must not contain "=", "," or whitespace');
+  .regex(/^[^=,\s]+$/, 'label keys must not contain "=", "," or whitespace')
+  .refine(
+    (key) => !isReservedLabelKey(key),
+    'label keys must not start with the reserved ambiguity-marker prefix',
+  );
 const labelValueSchema = z
   .string()
   .max(128, 'label values must be at most 128 characters')
@@ -149,8 +155,16 @@ interface WaitBudget extends CallOptions {
  */
 export class ScalewayProvider implements Provider {
   readonly name = PROVIDER;
-  readonly locations: readonly ProviderLocation[];
+  readonly locations: readonly string[];
+  readonly locationMetadata: Readonly<Record<string, LocationMetadata>>;
   readonly sizes: Readonly<Record<VMSize, SizeConfig>> = SCALEWAY_SIZES;
+  readonly defaultLocation: string;
+  /** docs/scaleway-api.md §15: Block Storage volumes, 1–10 000 GB, 15 per server (SAM's figures). */
+  readonly volumeCapabilities: VolumeCapabilities = unsupportedVolumeCapabilities({
+    minSizeGb: 1,
+    maxSizeGb: 10_000,
+    maxAttachedVolumesPerServer: 15,
+  });
   readonly #client: ScalewayClient;
   readonly #projectId: string;
   readonly #zone: string;
@@ -173,14 +187,19 @@ export class ScalewayProvider implements Provider {
     this.#timeoutMs = valid.timeoutMs ?? 30_000;
     this.#waitTimeoutMs = valid.waitTimeoutMs ?? 60_000;
     this.#pollIntervalMs = valid.pollIntervalMs ?? 1_000;
-    this.locations = SCALEWAY_PROVIDER_LOCATIONS.filter((location) => this.#zones.includes(location.id));
+    this.defaultLocation = this.#zone;
+    this.locationMetadata = Object.fromEntries(
+      this.#zones.map((zone) => [zone, SCALEWAY_LOCATION_METADATA[zone as ScalewayZone]]),
+    );
+    // Where a VM can be created: the configured zones offering at least one size (listing covers them all).
+    this.locations = this.#zones.filter((zone) => (this.locationMetadata[zone]?.sizes.length ?? 0) > 0);
     this.#client = new ScalewayClient({
       secretKey: valid.secretKey,
       baseUrl: (valid.apiUrl ?? SCALEWAY_API_URL).replace(/\/+$/, ''),
       fetch: config.fetch,
       timeoutMs: this.#timeoutMs,
       retry: this.#retry,
-      onEvent: config.onEvent,
+      emit: createEventSink(PROVIDER, config.onEvent, config.logger),
     });
   }
 
@@ -189,18 +208,18 @@ export class ScalewayProvider implements Provider {
    * when poweron is accepted, with status `starting` and no IP yet. Anything failing after the POST, or an abort,
    * deletes the server and its volumes before rejecting.
    */
-  createVM(config: VMConfig, options: RequestOptions = {}): Promise<VMInstance> {
-    return withAbortReason(options.signal, () => this.#createVM(config, options));
+  createVM(config: VMConfig, context: ProviderRequestContext = {}): Promise<VMInstance> {
+    return withAbortReason(context, () => this.#createVM(config, context));
   }
 
-  async #createVM(config: VMConfig, options: RequestOptions): Promise<VMInstance> {
+  async #createVM(config: VMConfig, context: ProviderRequestContext): Promise<VMInstance> {
     const valid = parseInput(PROVIDER, vmConfigSchema, config, 'vm');
     const zone = this.#zoneOffering(valid.location, valid.size);
-    const { signal } = options;
-    signal?.throwIfAborted();
+    const { signal } = context;
+    throwIfProviderRequestAborted(context);
     const commercialType = this.sizes[valid.size].type;
     const image = await this.#resolveImage(zone, valid.image ?? this.#image, commercialType, signal);
-    const creationTag = `${CREATION_TAG_PREFIX}${randomUUID()}`;
+    const creationTag = `${CREATION_TAG_PREFIX}${crypto.randomUUID()}`;
     const body = {
       name: valid.name,
       commercial_type: commercialType,
@@ -221,7 +240,7 @@ export class ScalewayProvider implements Provider {
       throw error;
     }
     try {
-      signal?.throwIfAborted();
+      throwIfProviderRequestAborted(context);
       // §9: cloud-init must be in place before the first boot.
       await this.#client.setUserData(zone, server.id, CLOUD_INIT_KEY, valid.userData, call);
       await this.#act(zone, server.id, 'poweron', call);
@@ -236,26 +255,28 @@ export class ScalewayProvider implements Provider {
    * Delete the server from any state, then every volume it left (scaleway-api.md §6.4). Waits only for a transient
    * state to settle or a block volume to detach, at most `waitTimeoutMs`.
    */
-  deleteVM(id: string, options: RequestOptions = {}): Promise<void> {
-    return withAbortReason(options.signal, () => this.#deleteVM(id, options));
+  deleteVM(id: string, context: ProviderRequestContext = {}): Promise<void> {
+    return withAbortReason(context, () => this.#deleteVM(id, context));
   }
 
-  async #deleteVM(id: string, options: RequestOptions): Promise<void> {
-    const ref = this.#requireId(id);
-    options.signal?.throwIfAborted();
-    const found = await this.#find(ref, options.signal);
+  async #deleteVM(id: string, context: ProviderRequestContext): Promise<void> {
+    throwIfProviderRequestAborted(context);
+    // An id this provider could never have issued names no VM: there is nothing to delete (SAM contract §1).
+    const ref = this.#parseId(id);
+    if (ref === undefined) return;
+    const found = await this.#find(ref, context.signal);
     if (found === undefined) return;
     await this.#destroy(found.zone, found.server, {
       deadline: Date.now() + this.#waitTimeoutMs,
-      signal: options.signal,
+      signal: context.signal,
     });
   }
 
-  async getVM(id: string, options: RequestOptions = {}): Promise<VMInstance | null> {
+  async getVM(id: string, context: ProviderRequestContext = {}): Promise<VMInstance | null> {
+    throwIfProviderRequestAborted(context);
     const ref = this.#parseId(id);
     if (ref === undefined) return null;
-    options.signal?.throwIfAborted();
-    const found = await this.#find(ref, options.signal);
+    const found = await this.#find(ref, context.signal);
     return found === undefined ? null : mapScalewayServer(found.server, found.zone);
   }
 
@@ -263,10 +284,13 @@ export class ScalewayProvider implements Provider {
    * Every zone at once (bounded), every page (page 1, then the rest at once from `X-Total-Count`), filtered by
    * project and tags on the server and by exact labels here. A failing zone fails the whole call, naming the zone.
    */
-  async listVMs(labels: Record<string, string> = {}, options: RequestOptions = {}): Promise<VMInstance[]> {
+  async listVMs(
+    labels: Record<string, string> = {},
+    context: ProviderRequestContext = {},
+  ): Promise<VMInstance[]> {
     const filter = parseInput(PROVIDER, labelsSchema, labels, 'labels');
-    const { signal } = options;
-    signal?.throwIfAborted();
+    const { signal } = context;
+    throwIfProviderRequestAborted(context);
     // A value with a comma cannot travel in the comma-joined tags filter (§8.1); it is matched here only.
     const tags = labelsToTags(
       Object.fromEntries(Object.entries(filter).filter(([, value]) => !value.includes(','))),
@@ -279,32 +303,30 @@ export class ScalewayProvider implements Provider {
         throw withMessage(error, `Listing servers in ${zone} failed: ${error.message}`);
       }
     });
-    return perZone
-      .flat()
-      .filter((vm) => Object.entries(filter).every(([key, value]) => vm.labels[key] === value));
+    return perZone.flat().filter((vm) => matchesLabels(vm.labels, filter));
   }
 
-  powerOff(id: string, options: RequestOptions = {}): Promise<void> {
-    return this.#power(id, 'poweroff', options.signal);
+  powerOff(id: string, context: ProviderRequestContext = {}): Promise<void> {
+    return this.#power(id, 'poweroff', context.signal);
   }
 
-  powerOn(id: string, options: RequestOptions = {}): Promise<void> {
-    return this.#power(id, 'poweron', options.signal);
+  powerOn(id: string, context: ProviderRequestContext = {}): Promise<void> {
+    return this.#power(id, 'poweron', context.signal);
   }
 
   /**
-   * scaleway-api.md §2.3: reading the project proves key and project together (401 or 404: false). A key without
-   * Account permission (403) is checked against what the provider needs: listing the project's servers.
+   * docs/scaleway-api.md §2.3: reading the project proves key and project together (401: the key is rejected; 404:
+   * the project is not the key's). A key without Account permission (403) is checked against what the provider
+   * needs: listing the project's servers. Resolves `true` or rejects; never `false`.
    */
-  async validateToken(options: RequestOptions = {}): Promise<boolean> {
-    const { signal } = options;
-    signal?.throwIfAborted();
+  async validateToken(context: ProviderRequestContext = {}): Promise<boolean> {
+    throwIfProviderRequestAborted(context);
+    const { signal } = context;
     try {
       await this.#client.getProject(this.#projectId, { signal });
       return true;
     } catch (error) {
-      if (isProviderError(error, 'auth', 'not_found')) return false;
-      if (!isProviderError(error, 'permission')) throw error;
+      if (!isProviderError(error, 'permission')) throw rejectedCredentials(error);
     }
     try {
       await this.#client.listServers(
@@ -314,27 +336,57 @@ export class ScalewayProvider implements Provider {
       );
       return true;
     } catch (error) {
-      if (isProviderError(error, 'auth', 'permission')) return false;
-      throw error;
+      throw rejectedCredentials(error);
     }
   }
 
+  createVolume(_config: VolumeConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
+    return volumesUnsupported(PROVIDER, 'createVolume');
+  }
+
+  attachVolume(_config: VolumeAttachmentConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
+    return volumesUnsupported(PROVIDER, 'attachVolume');
+  }
+
+  detachVolume(
+    _config: VolumeDetachConfig,
+    _context?: ProviderRequestContext,
+  ): Promise<VolumeInstance | null> {
+    return volumesUnsupported(PROVIDER, 'detachVolume');
+  }
+
+  resizeVolume(_config: VolumeResizeConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
+    return volumesUnsupported(PROVIDER, 'resizeVolume');
+  }
+
+  deleteVolume(_config: VolumeLookupConfig, _context?: ProviderRequestContext): Promise<void> {
+    return volumesUnsupported(PROVIDER, 'deleteVolume');
+  }
+
+  getVolume(_config: VolumeLookupConfig, _context?: ProviderRequestContext): Promise<VolumeInstance | null> {
+    return volumesUnsupported(PROVIDER, 'getVolume');
+  }
+
+  listVolumes(_config: VolumeListConfig, _context?: ProviderRequestContext): Promise<VolumeInstance[]> {
+    return volumesUnsupported(PROVIDER, 'listVolumes');
+  }
+
   #zoneOffering(location: string, size: VMSize): string {
-    const zone = this.locations.find((candidate) => candidate.id === location);
+    const zone = Object.hasOwn(this.locationMetadata, location) ? this.locationMetadata[location] : undefined;
     if (zone === undefined) {
       throw invalidInput(PROVIDER, 'vm.location', `unknown zone; use one of ${this.#zones.join(', ')}`);
     }
     if (!zone.sizes.includes(size)) {
-      const offered = this.locations
-        .filter((candidate) => candidate.sizes.includes(size))
-        .map((candidate) => candidate.id);
+      const offered = this.locations.filter((candidate) =>
+        this.locationMetadata[candidate]?.sizes.includes(size),
+      );
       throw invalidInput(
         PROVIDER,
         'vm.size',
-        `"${size}" (${this.sizes[size].type}) is not offered in ${zone.id}; it is offered in ${offered.join(', ') || 'no configured zone'}`,
+        `"${size}" (${this.sizes[size].type}) is not offered in ${location}; it is offered in ${offered.join(', ') || 'no configured zone'}`,
       );
     }
-    return zone.id;
+    return location;
   }
 
   /** §10: a UUID is used as is; a label is resolved per zone, once per (zone, label, commercial type). */
@@ -349,7 +401,7 @@ export class ScalewayProvider implements Provider {
       this.#images.set(key, lookup);
       lookup.catch(() => this.#images.delete(key));
     }
-    return abortable(lookup, signal);
+    return abortable(lookup, { signal });
   }
 
   async #lookupImage(zone: string, label: string, commercialType: string): Promise<string> {
@@ -520,7 +572,7 @@ export class ScalewayProvider implements Provider {
       this.#cleanupFailed(undefined, error, `volumes of server ${zone}/${server.id}`);
       throw error;
     }
-    budget.signal?.throwIfAborted();
+    throwIfProviderRequestAborted(budget);
   }
 
   /** Run a state-changing request: `done`, `gone` (the server no longer exists) or `refused` by the server's state. */
@@ -573,12 +625,12 @@ export class ScalewayProvider implements Provider {
         message: `Gave up waiting for ${what} after ${this.#waitTimeoutMs} ms`,
       });
     }
-    await sleep(Math.min(delay, remaining), budget.signal);
+    await providerDelay(Math.min(delay, remaining), budget);
   }
 
   async #power(id: string, action: 'poweron' | 'poweroff', signal: AbortSignal | undefined): Promise<void> {
+    throwIfProviderRequestAborted({ signal });
     const ref = this.#requireId(id);
-    signal?.throwIfAborted();
     let zone = ref.zone;
     if (zone === '') {
       const found = await this.#find(ref, signal);
@@ -638,7 +690,7 @@ export class ScalewayProvider implements Provider {
     const hit = results[index];
     if (hit?.status === 'fulfilled' && hit.value !== undefined)
       return { zone: others[index] as string, server: hit.value };
-    signal?.throwIfAborted();
+    throwIfProviderRequestAborted({ signal });
     const failed = results.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     return undefined;
@@ -708,7 +760,7 @@ export class ScalewayProvider implements Provider {
     const zone = slash === -1 ? '' : id.slice(0, slash);
     const uuid = slash === -1 ? id : id.slice(slash + 1);
     if (!UUID.test(uuid)) return undefined;
-    if (zone !== '' && !SCALEWAY_ZONE_IDS.includes(zone)) return undefined;
+    if (zone !== '' && !(SCALEWAY_ZONE_IDS as readonly string[]).includes(zone)) return undefined;
     return { zone, uuid };
   }
 
@@ -728,4 +780,13 @@ export class ScalewayProvider implements Provider {
 /** The image cache key; §10.2: labels use "_" where people write "-". */
 function imageKey(zone: string, image: string, commercialType: string): string {
   return `${zone}|${image.replaceAll('-', '_')}|${commercialType}`;
+}
+
+/**
+ * The credentials were refused (or could not be checked): the same error, saying so. A rejection by Scaleway is
+ * non-retryable (`auth`, `permission`, `not_found`); an outage or network failure stays retryable.
+ */
+function rejectedCredentials(error: unknown): unknown {
+  if (!isProviderError(error, 'auth', 'permission', 'not_found')) return error;
+  return withMessage(error, `Scaleway rejected the credentials: ${error.message}`);
 }

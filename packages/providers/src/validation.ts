@@ -1,5 +1,5 @@
-import type { CredentialProvider } from '@simple-agent-manager/shared';
-import type { z } from 'zod';
+import type { VMSize } from '@simple-agent-manager/shared';
+import { z } from 'zod';
 import { invalidInput } from './errors.js';
 
 /**
@@ -7,7 +7,7 @@ import { invalidInput } from './errors.js';
  * field (`field`, or `field.path` for nested input). The rejected value is never quoted: it may be a secret.
  */
 export function parseInput<Schema extends z.ZodType>(
-  provider: CredentialProvider,
+  provider: string,
   schema: Schema,
   value: unknown,
   field: string,
@@ -18,3 +18,8 @@ export function parseInput<Schema extends z.ZodType>(
   const path = issue?.path.map(String).join('.') ?? '';
   throw invalidInput(provider, path === '' ? field : `${field}.${path}`, issue?.message ?? 'invalid value');
 }
+
+/** A {@link VMSize}, validated. */
+export const vmSizeSchema = z.enum(['small', 'medium', 'large'] satisfies VMSize[], {
+  error: 'must be one of small, medium, large',
+});

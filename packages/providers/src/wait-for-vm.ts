@@ -1,5 +1,5 @@
+import { providerDelay } from './abort.js';
 import { ProviderError } from './errors.js';
-import { sleep } from './retry.js';
 import type { Provider, VMInstance, VMStatus } from './types.js';
 
 /** What {@link waitForVM} waits for. */
@@ -22,7 +22,7 @@ export interface WaitForVMOptions {
   intervalMs?: number;
   /** Largest delay between polls, in milliseconds. Default 10 000. */
   maxIntervalMs?: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called with each read, e.g. to show progress. */
   onPoll?: (vm: VMInstance | null) => void;
 }
@@ -79,7 +79,7 @@ export async function waitForVM(
         message: `VM ${id} did not reach ${target} within ${timeoutMs} ms (last status: ${last?.status ?? 'deleted'})`,
       });
     }
-    await sleep(Math.min(delay, remaining), signal);
+    await providerDelay(Math.min(delay, remaining), { signal });
     delay = Math.min(Math.round(delay * 1.5), maxIntervalMs);
   }
 }

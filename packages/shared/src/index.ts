@@ -1,21 +1,8 @@
-export type { HetznerLocation, ScalewayZone } from './locations.js';
-export { HETZNER_LOCATIONS, SCALEWAY_ZONES } from './locations.js';
-export type {
-  CredentialProvider,
-  HetznerCredential,
-  LocationInfo,
-  ProviderCredential,
-  ScalewayCredential,
-  VMSize,
-} from './types.js';
 export {
-  credentialProviderSchema,
-  hetznerCredentialSchema,
-  hetznerTokenSchema,
-  providerCredentialSchema,
-  scalewayCredentialSchema,
-  scalewayProjectIdSchema,
-  scalewaySecretKeySchema,
-  VM_SIZES,
-  vmSizeSchema,
-} from './types.js';
+  DEFAULT_HETZNER_DATACENTER,
+  DEFAULT_HETZNER_IMAGE,
+  DEFAULT_SCALEWAY_IMAGE_NAME,
+  DEFAULT_SCALEWAY_ZONE,
+} from './defaults.js';
+export type { CredentialProvider, VMSize } from './types.js';
+export { VM_SIZES } from './types.js';

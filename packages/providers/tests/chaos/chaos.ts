@@ -4,7 +4,7 @@ import {
   isProviderError,
   type Provider,
   type ProviderErrorCategory,
-  type RequestOptions,
+  type ProviderRequestContext,
   waitForVM,
 } from '../../src/index.js';
 import { inVirtualTime } from '../virtual-time.js';
@@ -165,7 +165,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
               abort.afterMs,
             )
           : undefined;
-      const call: RequestOptions = { signal: controller.signal };
+      const call: ProviderRequestContext = { signal: controller.signal };
       try {
         switch (step) {
           case 'create': {

@@ -169,9 +169,19 @@ export function runProviderContract(target: ContractTarget): void {
       await expect(provider.powerOff(harness.unknownId)).rejects.toMatchObject({ category: 'not_found' });
     });
 
-    it('validateToken is true with the right credentials and false with wrong ones', async () => {
+    it('validateToken resolves true with the right credentials and rejects wrong ones, non-retryably', async () => {
       expect(await provider.validateToken()).toBe(true);
-      expect(await harness.wrongCredentials.validateToken()).toBe(false);
+      const refused = await harness.wrongCredentials.validateToken().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ProviderError);
+      expect(refused).toMatchObject({ category: 'auth', retryable: false, providerName: provider.name });
+      expect((refused as ProviderError).statusCode).toBe(401);
+    });
+
+    it('validateToken rejects, retryably, when it cannot tell', async () => {
+      emulator.injectFault({ method: 'GET', status: 503 });
+      const failure = await provider.validateToken().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ProviderError);
+      expect(failure).toMatchObject({ category: 'unavailable', retryable: true });
     });
 
     it('wrong credentials surface as a ProviderError of category auth', async () => {

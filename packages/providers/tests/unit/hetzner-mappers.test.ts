@@ -104,7 +104,7 @@ describe('mapHetznerServer', () => {
       statusDetail: 'running',
       serverType: 'cx23',
       location: 'fsn1',
-      createdAt: '2026-01-01T00:00:00+00:00',
+      createdAt: '2026-01-01T00:00:00.000Z',
       labels: { team: 'a' },
     });
     const sparse = mapHetznerServer({

@@ -165,7 +165,7 @@ describe('HetznerProvider', () => {
   });
 
   it('rejects invalid ids for mutations with invalid_input and no request', async () => {
-    await expect(provider.deleteVM('../1')).rejects.toMatchObject({ category: 'invalid_input', field: 'id' });
+    await expect(provider.powerOff('../1')).rejects.toMatchObject({ category: 'invalid_input', field: 'id' });
     await expect(provider.powerOn('abc')).rejects.toMatchObject({ category: 'invalid_input', field: 'id' });
     await expect(provider.listVMs({ 'bad key': 'x' })).rejects.toMatchObject({ category: 'invalid_input' });
     expect(emulator.requests).toHaveLength(0);
@@ -177,13 +177,29 @@ describe('HetznerProvider', () => {
     expect(emulator.requestCount()).toBe(4);
   });
 
-  it('treats a permission failure as an invalid token', async () => {
+  it('rejects a refused token with a non-retryable error saying so', async () => {
     emulator.injectFault({
       method: 'GET',
       status: 403,
       body: { error: { code: 'forbidden', message: 'no' } },
+      times: 1,
     });
-    expect(await provider.validateToken()).toBe(false);
+    const forbidden = await provider.validateToken().catch((error: unknown) => error);
+    expect(forbidden).toMatchObject({
+      category: 'permission',
+      retryable: false,
+      statusCode: 403,
+      providerCode: 'forbidden',
+      providerName: 'hetzner',
+    });
+    expect((forbidden as Error).message).toMatch(/^Hetzner rejected the API token: /);
+    const wrong = new HetznerProvider({ apiToken: 'wrong-token', timeoutMs: 300 });
+    await expect(wrong.validateToken()).rejects.toMatchObject({
+      category: 'auth',
+      retryable: false,
+      statusCode: 401,
+    });
+    await expect(provider.validateToken()).resolves.toBe(true);
   });
 
   it('reports a malformed answer as invalid_response, never a TypeError', async () => {
@@ -210,7 +226,11 @@ describe('HetznerProvider', () => {
   it('exposes sizes and locations with prices', () => {
     expect(provider.name).toBe('hetzner');
     expect(provider.sizes.small.type).toBe('cx23');
-    expect(provider.sizes.large.price.hourlyEur).toBeGreaterThan(provider.sizes.small.price.hourlyEur);
-    expect(provider.locations.find((location) => location.id === 'sin')?.sizes).toEqual([]);
+    expect(provider.sizes.large.pricing.hourlyEur).toBeGreaterThan(provider.sizes.small.pricing.hourlyEur);
+    expect(provider.sizes.small.price).toBe('€0.0048/hr');
+    expect(provider.locations).toEqual(['fsn1', 'nbg1', 'hel1']);
+    expect(provider.defaultLocation).toBe('fsn1');
+    expect(provider.locationMetadata.sin).toEqual({ name: 'Singapore', country: 'SG', sizes: [] });
+    expect(provider.locationMetadata.hel1).toMatchObject({ name: 'Helsinki', country: 'FI' });
   });
 });

@@ -83,6 +83,49 @@ const cases: Case[] = [
     () => createProvider({ ...hcloud, token: 'abc\r\nX: y' }),
   ],
   ['Hetzner token too long', 'token', () => createProvider({ ...hcloud, token: 'a'.repeat(300) })],
+  ['Hetzner without any token', 'apiToken', () => createProvider({ provider: 'hetzner' } as ProviderConfig)],
+  [
+    'Hetzner apiToken and token that differ',
+    'apiToken',
+    () => createProvider({ provider: 'hetzner', apiToken: HETZNER_EMULATOR_TOKEN, token: 'other-token' }),
+  ],
+  [
+    'Hetzner apiToken with a space',
+    'apiToken',
+    () => createProvider({ provider: 'hetzner', apiToken: 'a b' }),
+  ],
+  ['Hetzner unknown datacenter', 'datacenter', () => createProvider({ ...hcloud, datacenter: 'atlantis1' })],
+  [
+    'Hetzner datacenter offering no size',
+    'datacenter',
+    () => createProvider({ ...hcloud, datacenter: 'sin' }),
+  ],
+  [
+    'Hetzner zero capacity attempts',
+    'capacityRetryMaxAttempts',
+    () => createProvider({ ...hcloud, capacityRetryMaxAttempts: 0 }),
+  ],
+  [
+    'Hetzner negative capacity delay',
+    'capacityRetryInitialDelayMs',
+    () => createProvider({ ...hcloud, capacityRetryInitialDelayMs: -5 }),
+  ],
+  [
+    'Hetzner infinite capacity budget',
+    'capacityRetryBudgetMs',
+    () => createProvider({ ...hcloud, capacityRetryBudgetMs: Number.POSITIVE_INFINITY }),
+  ],
+  [
+    'Hetzner NaN placement delay',
+    'placementRetryDelayMs',
+    () => createProvider({ ...hcloud, placementRetryDelayMs: Number.NaN }),
+  ],
+  [
+    'Hetzner placement fallback as a string',
+    'placementFallbackEnabled',
+    () => createProvider({ ...hcloud, placementFallbackEnabled: 'yes' as unknown as boolean }),
+  ],
+  ['Hetzner zero list pages', 'maxListPages', () => createProvider({ ...hcloud, maxListPages: 0 })],
   // VM configs.
   ['empty name', 'vm.name', withScaleway((p) => p.createVM(vm({ name: '' })))],
   ['name too long', 'vm.name', withScaleway((p) => p.createVM(vm({ name: 'a'.repeat(64) })))],
@@ -112,7 +155,7 @@ const cases: Case[] = [
     'vm.labels',
     withHetzner((p) => p.createVM(hvm({ labels: { k: 'v'.repeat(64) } }))),
   ],
-  ['Hetzner empty id', 'id', withHetzner((p) => p.deleteVM(''))],
+  ['Hetzner empty id', 'id', withHetzner((p) => p.powerOff(''))],
   ['Hetzner negative id', 'id', withHetzner((p) => p.powerOn('-1'))],
   ['Hetzner size not in the US', 'vm.size', withHetzner((p) => p.createVM(hvm({ location: 'ash' })))],
   [
@@ -150,13 +193,28 @@ const cases: Case[] = [
     withHetzner((p) => p.createVM(hvm({ labels: { k: 'a b' } }))),
   ],
   ['Hetzner list filter with a comma', 'labels', withHetzner((p) => p.listVMs({ k: 'a,b' }))],
+  [
+    'label key with the ambiguity marker prefix',
+    'vm.labels',
+    withScaleway((p) => p.createVM(vm({ labels: { __sam_internal_ambiguous_label__env: 'true' } }))),
+  ],
+  [
+    'list filter on the ambiguity marker',
+    'labels',
+    withScaleway((p) => p.listVMs({ __sam_internal_ambiguous_label__env: 'true' })),
+  ],
+  [
+    'Hetzner list filter on the ambiguity marker',
+    'labels',
+    withHetzner((p) => p.listVMs({ __sam_internal_ambiguous_label__env: 'true' })),
+  ],
   // Ids.
-  ['id with ../', 'id', withScaleway((p) => p.deleteVM(`fr-par-1/../${UUID}`))],
-  ['id with an unknown zone', 'id', withScaleway((p) => p.deleteVM(`xx-yyy-1/${UUID}`))],
+  ['id with ../', 'id', withScaleway((p) => p.powerOff(`fr-par-1/../${UUID}`))],
+  ['id with an unknown zone', 'id', withScaleway((p) => p.powerOn(`xx-yyy-1/${UUID}`))],
   ['id that is not a UUID', 'id', withScaleway((p) => p.powerOff('fr-par-1/server-1'))],
   ['empty id', 'id', withScaleway((p) => p.powerOn(''))],
-  ['id with a query string', 'id', withScaleway((p) => p.deleteVM(`fr-par-1/${UUID}?force=true`))],
-  ['Hetzner id with ../', 'id', withHetzner((p) => p.deleteVM('../1'))],
+  ['id with a query string', 'id', withScaleway((p) => p.powerOff(`fr-par-1/${UUID}?force=true`))],
+  ['Hetzner id with ../', 'id', withHetzner((p) => p.powerOn('../1'))],
   ['Hetzner id that is not a number', 'id', withHetzner((p) => p.powerOff('1e3'))],
 ];
 
@@ -183,6 +241,28 @@ describe('hostile input', () => {
     ).toBe(true);
     expect(error.message.startsWith(`Invalid ${named}:`)).toBe(true);
     expect(error.retryable).toBe(false);
+    expect(requests()).toBe(0);
+  });
+
+  it('deleteVM and getVM of ids the provider could never have issued resolve, with zero HTTP requests', async () => {
+    const foreign = [
+      '',
+      'non-existent-id',
+      '../1',
+      `fr-par-1/../${UUID}`,
+      `xx-yyy-1/${UUID}`,
+      `fr-par-1/${UUID}?force=true`,
+      '12345',
+      'fr-par-1/server-1',
+    ];
+    for (const id of foreign) {
+      await expect(withScaleway((p) => p.deleteVM(id))()).resolves.toBeUndefined();
+      await expect(withScaleway((p) => p.getVM(id))()).resolves.toBeNull();
+    }
+    for (const id of ['', 'non-existent-id', '../1', `fr-par-1/${UUID}`, UUID, '1e3', '-1']) {
+      await expect(withHetzner((p) => p.deleteVM(id))()).resolves.toBeUndefined();
+      await expect(withHetzner((p) => p.getVM(id))()).resolves.toBeNull();
+    }
     expect(requests()).toBe(0);
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ProviderError } from '../../src/errors.js';
-import { HttpClient, type HttpClientConfig, type HttpEvent } from '../../src/http-client.js';
+import { createEventSink, type ProviderEvent } from '../../src/events.js';
+import { HttpClient, type HttpClientConfig } from '../../src/http-client.js';
 import { resolveRetryOptions } from '../../src/retry.js';
 import { statusFallback } from '../../src/status-fallback.js';
 import { inVirtualTime } from '../virtual-time.js';
@@ -15,7 +16,7 @@ interface Call {
 
 function setup(responses: Array<Response | Error | 'hang'>, overrides: Partial<HttpClientConfig> = {}) {
   const calls: Call[] = [];
-  const events: HttpEvent[] = [];
+  const events: ProviderEvent[] = [];
   const fetchStub = async (url: string | URL | Request, init: RequestInit = {}) => {
     calls.push({ url: String(url), init });
     const next = responses.shift() ?? new Response('{}', { status: 200 });
@@ -40,7 +41,7 @@ function setup(responses: Array<Response | Error | 'hang'>, overrides: Partial<H
         ? { message: String(body.message) }
         : {}),
     }),
-    onEvent: (event) => events.push(event),
+    emit: createEventSink('hetzner', (event) => events.push(event), undefined),
     ...overrides,
   });
   return { client, calls, events };
@@ -235,9 +236,13 @@ describe('HttpClient', () => {
 
   it('survives an observer that throws', async () => {
     const { client } = setup([json({ value: 3 })], {
-      onEvent: () => {
-        throw new Error('observer bug');
-      },
+      emit: createEventSink(
+        'hetzner',
+        () => {
+          throw new Error('observer bug');
+        },
+        undefined,
+      ),
     });
     await expect(client.request({ method: 'GET', path: '/x', schema })).resolves.toMatchObject({
       data: { value: 3 },

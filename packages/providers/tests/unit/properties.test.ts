@@ -2,7 +2,7 @@ import { HetznerEmulator, ScalewayEmulator } from '@simple-agent-manager/cloud-e
 import fc from 'fast-check';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProvider, type HttpEvent, ProviderError } from '../../src/index.js';
+import { createProvider, ProviderError, type ProviderEvent } from '../../src/index.js';
 import { labelsToTags, tagsToLabels } from '../../src/scaleway-mappers.js';
 import { scalewayTestConfig } from '../contract/scaleway-targets.js';
 
@@ -58,7 +58,7 @@ describe('secrets never leak', () => {
         async (secretKey, userData, failingMethod) => {
           const emulator = new ScalewayEmulator({ secretKey });
           server.resetHandlers(...emulator.handlers());
-          const events: HttpEvent[] = [];
+          const events: ProviderEvent[] = [];
           const provider = createProvider(
             scalewayTestConfig({ secretKey, onEvent: (event) => events.push(event) }),
           );
@@ -112,8 +112,8 @@ describe('secrets never leak', () => {
           const hetzner = new HetznerEmulator({ token });
           const scaleway = new ScalewayEmulator({ secretKey });
           server.resetHandlers(...hetzner.handlers(), ...scaleway.handlers());
-          const events: HttpEvent[] = [];
-          const onEvent = (event: HttpEvent) => events.push(event);
+          const events: ProviderEvent[] = [];
+          const onEvent = (event: ProviderEvent) => events.push(event);
           const hcloud = createProvider({
             provider: 'hetzner',
             token,

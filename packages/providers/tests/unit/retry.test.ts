@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { abortable, providerDelay } from '../../src/abort.js';
 import {
-  abortable,
   DEFAULT_RETRY_OPTIONS,
   parseRetryAfter,
   resolveRetryOptions,
   retryDelayMs,
-  sleep,
 } from '../../src/retry.js';
 
 describe('retryDelayMs', () => {
@@ -50,7 +49,7 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('sleep', () => {
+describe('providerDelay', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -58,7 +57,7 @@ describe('sleep', () => {
   it('resolves after the delay', async () => {
     vi.useFakeTimers();
     let done = false;
-    const pending = sleep(1_000).then(() => {
+    const pending = providerDelay(1_000).then(() => {
       done = true;
     });
     await vi.advanceTimersByTimeAsync(999);
@@ -71,9 +70,9 @@ describe('sleep', () => {
   it('rejects with the abort reason, before or during the wait', async () => {
     vi.useFakeTimers();
     const reason = new Error('stop');
-    await expect(sleep(10, AbortSignal.abort(reason))).rejects.toBe(reason);
+    await expect(providerDelay(10, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
     const controller = new AbortController();
-    const pending = sleep(10_000, controller.signal);
+    const pending = providerDelay(10_000, { signal: controller.signal });
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     expect(vi.getTimerCount()).toBe(0);
@@ -90,15 +89,15 @@ describe('resolveRetryOptions and abortable', () => {
 
   it('passes a value through, or the abort reason as soon as the signal fires', async () => {
     expect(await abortable(Promise.resolve(1), undefined)).toBe(1);
-    expect(await abortable(Promise.resolve(2), new AbortController().signal)).toBe(2);
+    expect(await abortable(Promise.resolve(2), { signal: new AbortController().signal })).toBe(2);
     const reason = new Error('stop');
-    await expect(abortable(Promise.resolve(3), AbortSignal.abort(reason))).rejects.toBe(reason);
+    await expect(abortable(Promise.resolve(3), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
     const controller = new AbortController();
-    const pending = abortable(new Promise(() => {}), controller.signal);
+    const pending = abortable(new Promise(() => {}), { signal: controller.signal });
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
-    await expect(abortable(Promise.reject(new Error('inner')), new AbortController().signal)).rejects.toThrow(
-      'inner',
-    );
+    await expect(
+      abortable(Promise.reject(new Error('inner')), { signal: new AbortController().signal }),
+    ).rejects.toThrow('inner');
   });
 });

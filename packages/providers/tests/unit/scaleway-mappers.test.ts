@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hasAmbiguousLabel, matchesLabels } from '../../src/labels.js';
 import {
   labelsToTags,
   mapScalewayError,
@@ -161,10 +162,23 @@ describe('labels and tags', () => {
     expect(tagsToLabels(['team=a', 'expr=x=y', 'empty='])).toEqual({ team: 'a', expr: 'x=y', empty: '' });
   });
 
-  it('ignores tags that are not labels and drops keys present twice', () => {
-    expect(tagsToLabels(['plain', '=novalue', 'sam-creation:123', 'dup=1', 'dup=2', 'ok=1'])).toEqual({
-      ok: '1',
-    });
+  it('ignores tags that are not labels and marks keys present twice as ambiguous, never as a value', () => {
+    const labels = tagsToLabels(['plain', '=novalue', 'sam-creation:123', 'dup=1', 'dup=2', 'ok=1', 'dup=3']);
+    expect(labels).toEqual({ ok: '1', __sam_internal_ambiguous_label__dup: 'true' });
+    expect(hasAmbiguousLabel(labels, 'dup')).toBe(true);
+    expect(hasAmbiguousLabel(labels, 'ok')).toBe(false);
+    expect(matchesLabels(labels, { dup: '1' })).toBe(false);
+    expect(matchesLabels(labels, { dup: '2' })).toBe(false);
+    expect(matchesLabels(labels, { __sam_internal_ambiguous_label__dup: 'true' })).toBe(false);
+    expect(matchesLabels(labels, { ok: '1' })).toBe(true);
+  });
+
+  it('treats a key repeated with the same value as ambiguous too, and ignores forged markers', () => {
+    expect(tagsToLabels(['env=a', 'env=a'])).toEqual({ __sam_internal_ambiguous_label__env: 'true' });
+    // Only the mapper writes markers: a raw tag carrying the prefix is not a label at all.
+    const forged = tagsToLabels(['__sam_internal_ambiguous_label__owner=true', 'owner=alice']);
+    expect(forged).toEqual({ owner: 'alice' });
+    expect(hasAmbiguousLabel(forged, 'owner')).toBe(false);
   });
 });
 
@@ -197,7 +211,7 @@ describe('mapScalewayServer', () => {
       statusDetail: 'running',
       serverType: 'DEV1-M',
       location: 'fr-par-2',
-      createdAt: base.creation_date,
+      createdAt: new Date(base.creation_date).toISOString(),
       labels: { team: 'a' },
     });
   });

@@ -4,15 +4,16 @@ import {
   ScalewayEmulator,
   scalewayRateLimitFault,
 } from '@simple-agent-manager/cloud-emulator';
-import { SCALEWAY_ZONES, type ScalewayZone } from '@simple-agent-manager/shared';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createProvider,
-  type HttpEvent,
   type ProviderError,
+  type ProviderEvent,
+  SCALEWAY_ZONE_IDS,
   ScalewayProvider,
   type ScalewayProviderConfig,
+  type ScalewayZone,
   type VMConfig,
 } from '../../src/index.js';
 import { scalewayTestConfig } from '../contract/scaleway-targets.js';
@@ -29,7 +30,7 @@ beforeEach(() => {
 
 const OTHER_PROJECT = '9d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const USER_DATA = '#cloud-config\nwrite_files:\n  - content: "token-abc-123-very-secret"\n';
-const ZONES = SCALEWAY_ZONES.map((zone) => zone.id);
+const ZONES = SCALEWAY_ZONE_IDS;
 
 const provider = (overrides: Partial<ScalewayProviderConfig> = {}) =>
   new ScalewayProvider(scalewayTestConfig(overrides));
@@ -284,7 +285,7 @@ describe('ScalewayProvider.createVM', () => {
   });
 
   it('reports a failed cleanup through onEvent when the error is the caller’s abort reason', async () => {
-    const events: HttpEvent[] = [];
+    const events: ProviderEvent[] = [];
     emulator.injectFault({ method: 'PATCH', delayMs: 60 });
     emulator.injectFault({
       method: 'DELETE',
@@ -589,11 +590,23 @@ describe('ScalewayProvider.listVMs', () => {
 });
 
 describe('ScalewayProvider.validateToken', () => {
-  it('is true for the right key and project, false for a wrong key or an unknown project', async () => {
+  it('is true for the right key and project, and rejects a wrong key or an unknown project, non-retryably', async () => {
     expect(await provider().validateToken()).toBe(true);
     expect(emulator.requests[0]?.path).toBe(`/account/v3/projects/${SCALEWAY_EMULATOR_PROJECT_ID}`);
-    expect(await provider({ secretKey: '00000000-0000-4000-8000-000000000000' }).validateToken()).toBe(false);
-    expect(await provider({ projectId: OTHER_PROJECT }).validateToken()).toBe(false);
+    const wrongKey = await provider({ secretKey: '00000000-0000-4000-8000-000000000000' })
+      .validateToken()
+      .catch((error: unknown) => error);
+    expect(wrongKey).toMatchObject({
+      category: 'auth',
+      retryable: false,
+      statusCode: 401,
+      providerName: 'scaleway',
+    });
+    expect((wrongKey as Error).message).toMatch(/^Scaleway rejected the credentials: /);
+    await expect(provider({ projectId: OTHER_PROJECT }).validateToken()).rejects.toMatchObject({
+      category: 'not_found',
+      retryable: false,
+    });
   });
 
   it('falls back to listing servers when the key may not read projects', async () => {
@@ -605,12 +618,19 @@ describe('ScalewayProvider.validateToken', () => {
       project: SCALEWAY_EMULATOR_PROJECT_ID,
     });
     emulator.injectFault({ path: '/instance/*', status: 403, body: denied });
-    expect(await provider().validateToken()).toBe(false);
+    await expect(provider().validateToken()).rejects.toMatchObject({
+      category: 'permission',
+      retryable: false,
+      providerCode: 'permissions_denied',
+    });
   });
 
   it('throws when it cannot tell', async () => {
     emulator.injectFault({ path: '/account/*', status: 503 });
-    await expect(provider().validateToken()).rejects.toMatchObject({ category: 'unavailable' });
+    await expect(provider().validateToken()).rejects.toMatchObject({
+      category: 'unavailable',
+      retryable: true,
+    });
     emulator.clearFaults();
     emulator.injectFault({ path: '/account/*', status: 403 });
     emulator.injectFault({ path: '/instance/*', status: 500 });
@@ -620,7 +640,7 @@ describe('ScalewayProvider.validateToken', () => {
 
 describe('ScalewayProvider secrets', () => {
   it('keeps the secret key and user data out of errors and the request log', async () => {
-    const events: HttpEvent[] = [];
+    const events: ProviderEvent[] = [];
     const scaleway = provider({ onEvent: (event) => events.push(event) });
     emulator.injectFault({
       method: 'PATCH',
@@ -651,14 +671,28 @@ describe('ScalewayProvider configuration', () => {
   it('is built by createProvider with defaults and exposes the size table', () => {
     const scaleway = createProvider(scalewayTestConfig());
     expect(scaleway.name).toBe('scaleway');
-    expect(scaleway.locations.map((location) => location.id)).toEqual(ZONES);
-    expect(scaleway.sizes.large).toMatchObject({ type: 'GP1-S', vcpu: 8, ramGb: 32, storageGb: 300 });
-    expect(scaleway.sizes.small.price.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(scaleway.locations.find((location) => location.id === 'fr-par-3')?.sizes).toEqual(['large']);
-    expect(provider({ zones: ['nl-ams-1', 'fr-par-1'] }).locations.map((location) => location.id)).toEqual([
+    // nl-ams-3, pl-waw-3 and it-mil-1 offer none of the sizes: they are listed from, not offered for creation.
+    expect(scaleway.locations).toEqual([
       'fr-par-1',
+      'fr-par-2',
+      'fr-par-3',
       'nl-ams-1',
+      'nl-ams-2',
+      'pl-waw-1',
+      'pl-waw-2',
     ]);
+    expect(Object.keys(scaleway.locationMetadata)).toEqual(ZONES);
+    expect(scaleway.defaultLocation).toBe('fr-par-1');
+    expect(scaleway.sizes.large).toMatchObject({ type: 'GP1-S', vcpu: 8, ramGb: 32, storageGb: 300 });
+    expect(scaleway.sizes.small.price).toBe('€0.0202/hr');
+    expect(scaleway.sizes.small.pricing.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(scaleway.locationMetadata['fr-par-3']).toEqual({
+      name: 'Paris 3',
+      country: 'FR',
+      sizes: ['large'],
+    });
+    expect(provider({ zones: ['nl-ams-1', 'fr-par-1'] }).locations).toEqual(['nl-ams-1', 'fr-par-1']);
+    expect(provider({ zones: ['nl-ams-1', 'fr-par-1'], zone: 'nl-ams-1' }).defaultLocation).toBe('nl-ams-1');
   });
 });
 
