@@ -5,7 +5,7 @@ import { action, createServer, FR_PAR_1, type Send, scalewayClient } from './sca
 
 type State = 'running' | 'stopped' | 'stopped in place' | 'starting' | 'stopping' | 'locked';
 
-/** scaleway-api.md §5.2, written out independently of the emulator's table. */
+/** docs/scaleway-api.md §5.2, written out independently of the emulator's table. */
 const ALLOWED: Record<State, string[]> = {
   stopped: ['poweron', 'backup'],
   starting: ['stop_in_place', 'backup'],

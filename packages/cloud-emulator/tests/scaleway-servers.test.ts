@@ -15,7 +15,7 @@ import {
 
 const GB = 1_000_000_000;
 
-/** Every key of the recorded create response (scaleway-api.md §3, "Minimal faithful example"). */
+/** Every key of the recorded create response (docs/scaleway-api.md §3, "Minimal faithful example"). */
 const RECORDED_SERVER_KEYS = [
   'id',
   'name',

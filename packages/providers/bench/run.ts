@@ -14,14 +14,19 @@ import {
   SCALEWAY_EMULATOR_SECRET_KEY,
   type ScalewaySeedServer,
 } from '@simple-agent-manager/cloud-emulator';
-import { SCALEWAY_ZONES } from '@simple-agent-manager/shared';
-import { createProvider, type Provider, type VMConfig } from '../src/index.js';
+import {
+  createProvider,
+  type Provider,
+  SCALEWAY_ZONE_IDS,
+  type ScalewayZone,
+  type VMConfig,
+} from '../src/index.js';
 import { mapScalewayServer } from '../src/scaleway-mappers.js';
 import { scalewayServerListSchema } from '../src/scaleway-schemas.js';
 
 const { values } = parseArgs({ options: { latency: { type: 'string', default: '20' } } });
 const LATENCY_MS = Number(values.latency);
-const ZONES = SCALEWAY_ZONES.map((zone) => zone.id);
+const ZONES = SCALEWAY_ZONE_IDS;
 
 // The emulator runs in its own process; messages seed it and reset it.
 const emulatorProcess = fork(new URL('./emulator-process.ts', import.meta.url), [String(LATENCY_MS)], {
@@ -189,7 +194,7 @@ for (const total of [0, 1_000, 5_000]) {
   await reset();
   for (const zone of ZONES) {
     await seed(total / ZONES.length, {
-      zone: zone as ScalewaySeedServer['zone'],
+      zone: zone as ScalewayZone,
       commercialType: 'PLAY2-NANO',
       tags: ['bench=yes'],
     });
@@ -242,8 +247,7 @@ const cpuPerPageMs = Math.round(((cpu.user + cpu.system) / iterations / 1000) * 
 
 // Client memory while listing 5 000 servers, in a fresh process of its own.
 await reset();
-for (const zone of ZONES)
-  await seed(500, { zone: zone as ScalewaySeedServer['zone'], commercialType: 'PLAY2-NANO' });
+for (const zone of ZONES) await seed(500, { zone: zone as ScalewayZone, commercialType: 'PLAY2-NANO' });
 const memory = await new Promise<{ peakRssGrowthMb: number; heldHeapMb: number; servers: number }>(
   (resolve) => {
     const child = fork(new URL('./list-memory.ts', import.meta.url), [apiUrl], {

@@ -51,29 +51,49 @@ export async function completeAbortableResponse(response: Response, signal: Abor
     throw signal.reason;
   }
   if (response.body === null) return response;
+  const reader = response.body.getReader();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
+    onAbort = () => {
+      // Answer with the caller's reason, and stop the delivery so that the connection is released.
+      reject(signal.reason);
+      reader.cancel(signal.reason).catch(() => undefined);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    const body = await Promise.race([response.arrayBuffer(), aborted]);
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), aborted]);
+      // A read that the cancel ended is not the end of the body.
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      chunks.push(value);
+    }
     // A null-body status (204, 205, 304) must be rebuilt without a body, however empty the stream was.
-    return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, {
+    const body = NULL_BODY_STATUSES.has(response.status) ? null : concatenate(chunks);
+    return new Response(body, {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,
     });
   } catch (error) {
-    if (signal.aborted) {
-      // The body may still be streaming: stop it, so the connection is released.
-      response.body?.cancel(signal.reason).catch(() => undefined);
-      throw signal.reason;
-    }
+    if (signal.aborted) throw signal.reason;
     throw error;
   } finally {
     if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    reader.releaseLock();
   }
+}
+
+function concatenate(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const body = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
 }
 
 /** `promise`, or the signal's reason as soon as it fires (the promise itself carries on, e.g. for other callers). */

@@ -51,9 +51,18 @@ function isPlacementError(error: unknown): boolean {
 export async function createWithCapacity(placement: HetznerPlacement): Promise<VMInstance> {
   const { policy, emit, context } = placement;
   const started = Date.now();
+  // Where the last attempt was made: a shortage met in a fallback location is reported there.
+  let triedIn = placement.location;
+  const tracked: HetznerPlacement = {
+    ...placement,
+    createIn: (location) => {
+      triedIn = location;
+      return placement.createIn(location);
+    },
+  };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await place(placement);
+      return await place(tracked);
     } catch (error) {
       if (!isTransientCapacityError(error) || isPlacementError(error)) throw error;
       const delayMs = Math.min(
@@ -62,18 +71,17 @@ export async function createWithCapacity(placement: HetznerPlacement): Promise<V
       );
       const elapsedMs = Date.now() - started;
       if (attempt >= policy.capacityRetryMaxAttempts || elapsedMs + delayMs > policy.capacityRetryBudgetMs) {
-        throw capacityExhausted(error as ProviderError, placement, attempt, elapsedMs);
+        throw capacityExhausted(error as ProviderError, placement, triedIn, attempt, elapsedMs);
       }
+      const code = (error as ProviderError).providerCode;
       emit({
         type: 'capacity_retry',
-        location: placement.location,
+        location: triedIn,
         serverType: placement.serverType,
         attempt,
         maxAttempts: policy.capacityRetryMaxAttempts,
         delayMs,
-        ...((error as ProviderError).providerCode === undefined
-          ? {}
-          : { code: (error as ProviderError).providerCode as string }),
+        ...(code === undefined ? {} : { code }),
       });
       await providerDelay(delayMs, context);
     }
@@ -114,17 +122,18 @@ async function place(placement: HetznerPlacement): Promise<VMInstance> {
 function capacityExhausted(
   error: ProviderError,
   placement: HetznerPlacement,
+  location: string,
   attempts: number,
   elapsedMs: number,
 ): ProviderError {
   return new ProviderError({
     provider: error.providerName,
     category: 'capacity',
-    message: `No capacity for ${placement.serverType} in ${placement.location} after ${attempts} attempt(s) over ${elapsedMs} ms (capacity retry budget ${placement.policy.capacityRetryBudgetMs} ms): ${error.message}`,
+    message: `No capacity for ${placement.serverType} in ${location} after ${attempts} attempt(s) over ${elapsedMs} ms (capacity retry budget ${placement.policy.capacityRetryBudgetMs} ms): ${error.message}`,
     ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
     ...(error.providerCode === undefined ? {} : { code: error.providerCode }),
     ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
-    context: { location: placement.location, serverType: placement.serverType, attempts, elapsedMs },
+    context: { location, serverType: placement.serverType, attempts, elapsedMs },
     cause: error,
   });
 }

@@ -5,7 +5,7 @@ import { statusFallback } from './status-fallback.js';
 import { normalizeTimestamp } from './timestamps.js';
 import type { VMInstance, VMStatus } from './types.js';
 
-/** Hetzner server status → ours (hetzner-api.md, "Servers"). */
+/** Hetzner server status → ours (docs/hetzner-api.md, "Servers"). */
 export function mapHetznerStatus(status: string): VMStatus {
   switch (status) {
     case 'initializing':

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Response schemas declare only what the mappers read (hetzner-api.md, "Servers").
+// Response schemas declare only what the mappers read (docs/hetzner-api.md, "Servers").
 
 export const hetznerServerSchema = z.object({
   id: z.number().int(),

@@ -51,7 +51,7 @@ const PAGE_SIZE = 50;
 const PAGE_CONCURRENCY = 5;
 /** 10 000 servers by default; a `last_page` beyond `maxListPages` is not believed. */
 const DEFAULT_MAX_PAGES = 200;
-/** hetzner-api.md: user_data is at most 32 KiB. */
+/** docs/hetzner-api.md: user_data is at most 32 KiB. */
 const MAX_USER_DATA_BYTES = 32 * 1024;
 const UTF8 = new TextEncoder();
 /** Where VMs can be created: the locations offering at least one size, in fallback order. */
@@ -59,7 +59,7 @@ const CREATABLE_LOCATIONS: readonly string[] = Object.entries(HETZNER_LOCATION_M
   .filter(([, metadata]) => metadata.sizes.length > 0)
   .map(([id]) => id);
 
-// hetzner-api.md: names are hostnames; label keys and values up to 63 characters of alphanumerics, "-", "_", ".",
+// docs/hetzner-api.md: names are hostnames; label keys and values up to 63 characters of alphanumerics, "-", "_", ".",
 // starting and ending alphanumeric; keys may carry a DNS-style prefix ending in "/".
 const labelPart = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 const labelKeySchema = z

@@ -34,12 +34,12 @@ export function labelsFromPairs(pairs: Iterable<readonly [string, string]>): Rec
     if (values.has(key)) ambiguous.add(key);
     else values.set(key, value);
   }
-  const labels: Record<string, string> = {};
-  for (const [key, value] of values) {
-    if (ambiguous.has(key)) labels[`${AMBIGUOUS_LABEL_PREFIX}${key}`] = 'true';
-    else labels[key] = value;
-  }
-  return labels;
+  // Built from entries, so that every key (`__proto__` included) becomes an own property.
+  return Object.fromEntries(
+    [...values].map(([key, value]) =>
+      ambiguous.has(key) ? [`${AMBIGUOUS_LABEL_PREFIX}${key}`, 'true'] : [key, value],
+    ),
+  );
 }
 
 /**

@@ -12,12 +12,12 @@ export interface CallOptions {
   secrets?: readonly string[] | undefined;
 }
 
-/** The server actions this library sends (scaleway-api.md §5.1). */
+/** The server actions this library sends (docs/scaleway-api.md §5.1). */
 export type ScalewayAction = 'poweron' | 'poweroff' | 'terminate';
 
 /**
  * The zone-aware Scaleway client: each method is one request, `{apiUrl}/instance/v1/zones/{zone}/…` (or the
- * Marketplace, Account and Block APIs) with `X-Auth-Token` (scaleway-api.md §2.1). Ids and zones reaching it are
+ * Marketplace, Account and Block APIs) with `X-Auth-Token` (docs/scaleway-api.md §2.1). Ids and zones reaching it are
  * already validated, so paths need no escaping.
  */
 export class ScalewayClient {

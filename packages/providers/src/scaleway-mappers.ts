@@ -5,7 +5,7 @@ import { statusFallback } from './status-fallback.js';
 import { normalizeTimestamp } from './timestamps.js';
 import type { VMInstance, VMStatus } from './types.js';
 
-/** Scaleway server state → ours (scaleway-api.md §5.1); a server stopping to terminate is being deleted (§5.3). */
+/** Scaleway server state → ours (docs/scaleway-api.md §5.1); a server stopping to terminate is being deleted (§5.3). */
 export function mapScalewayStatus(state: string, detail = ''): VMStatus {
   switch (state) {
     case 'running':

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Ids from responses end up in request paths: accept only UUIDs. */
 const uuidSchema = z.guid();
 
-// Only the fields the mappers read (scaleway-api.md §3); enum-like fields stay strings so a new state parses.
+// Only the fields the mappers read (docs/scaleway-api.md §3); enum-like fields stay strings so a new state parses.
 
 const serverIpSchema = z.object({
   id: z.string().nullish(),

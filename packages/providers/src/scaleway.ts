@@ -61,7 +61,7 @@ const MAX_POLL_INTERVAL_MS = 5_000;
 const CREATION_TAG_PREFIX = 'sam-creation:';
 /** §9: the key cloud-init reads. */
 const CLOUD_INIT_KEY = 'cloud-init';
-/** UNCONFIRMED (scaleway-api.md §9): no documented API limit; Terraform caps cloud-init at 127 998 characters. */
+/** UNCONFIRMED (docs/scaleway-api.md §9): no documented API limit; Terraform caps cloud-init at 127 998 characters. */
 const MAX_USER_DATA_LENGTH = 127_998;
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -75,7 +75,7 @@ const imageSchema = z
     'must be a Marketplace label (e.g. ubuntu_noble) or an image UUID',
   );
 
-// UNCONFIRMED (scaleway-api.md §12): tag length, charset and count limits are not documented; these bounds keep
+// UNCONFIRMED (docs/scaleway-api.md §12): tag length, charset and count limits are not documented; these bounds keep
 // every label storable as one `key=value` tag that the list filter can carry.
 const labelKeySchema = z
   .string()
@@ -96,7 +96,7 @@ const labelsSchema = z
   .refine((labels) => Object.keys(labels).length <= 50, 'at most 50 labels');
 
 const vmConfigSchema = z.object({
-  // UNCONFIRMED (scaleway-api.md §12): name limits are not documented; a hostname-like name is always accepted.
+  // UNCONFIRMED (docs/scaleway-api.md §12): name limits are not documented; a hostname-like name is always accepted.
   name: z
     .string()
     .min(1, 'must not be empty')
@@ -150,7 +150,7 @@ interface WaitBudget extends CallOptions {
 }
 
 /**
- * Scaleway Instance API v1 (scaleway-api.md). VM ids are `{zone}/{uuid}`, so every call by id costs one request in
+ * Scaleway Instance API v1 (docs/scaleway-api.md). VM ids are `{zone}/{uuid}`, so every call by id costs one request in
  * the right zone; bare UUIDs (from older records) are looked up in the default zone, then in the others at once.
  */
 export class ScalewayProvider implements Provider {
@@ -204,7 +204,7 @@ export class ScalewayProvider implements Provider {
   }
 
   /**
-   * Three steps (scaleway-api.md §4.2): `POST /servers` (stopped) → cloud-init as text/plain → `poweron`. Resolves
+   * Three steps (docs/scaleway-api.md §4.2): `POST /servers` (stopped) → cloud-init as text/plain → `poweron`. Resolves
    * when poweron is accepted, with status `starting` and no IP yet. Anything failing after the POST, or an abort,
    * deletes the server and its volumes before rejecting.
    */
@@ -252,7 +252,7 @@ export class ScalewayProvider implements Provider {
   }
 
   /**
-   * Delete the server from any state, then every volume it left (scaleway-api.md §6.4). Waits only for a transient
+   * Delete the server from any state, then every volume it left (docs/scaleway-api.md §6.4). Waits only for a transient
    * state to settle or a block volume to detach, at most `waitTimeoutMs`.
    */
   deleteVM(id: string, context: ProviderRequestContext = {}): Promise<void> {

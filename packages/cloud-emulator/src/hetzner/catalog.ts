@@ -1,4 +1,4 @@
-/** A Hetzner location object as the API renders it (hetzner-api.md, "Volume object": `location`). */
+/** A Hetzner location object as the API renders it (docs/hetzner-api.md, "Volume object": `location`). */
 export interface HetznerLocationRecord {
   readonly id: number;
   readonly name: string;
@@ -10,7 +10,7 @@ export interface HetznerLocationRecord {
   readonly network_zone: string;
 }
 
-/** The locations the emulator serves (hetzner-api.md, "Sizes and locations"). */
+/** The locations the emulator serves (docs/hetzner-api.md, "Sizes and locations"). */
 export const HETZNER_EMULATOR_LOCATIONS: readonly HetznerLocationRecord[] = [
   {
     id: 1,
@@ -74,7 +74,7 @@ export const HETZNER_EMULATOR_LOCATIONS: readonly HetznerLocationRecord[] = [
   },
 ];
 
-/** A server type the emulator offers (hetzner-api.md, "Sizes and locations"). */
+/** A server type the emulator offers (docs/hetzner-api.md, "Sizes and locations"). */
 export interface HetznerServerTypeSpec {
   readonly cores: number;
   /** GB. */

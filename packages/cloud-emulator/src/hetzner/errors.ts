@@ -1,6 +1,6 @@
 import { HETZNER_CAPACITY_ERRORS } from './capacity.js';
 
-/** A Hetzner error body: `{ error: { code, message, details } }` (hetzner-api.md "Errors"). */
+/** A Hetzner error body: `{ error: { code, message, details } }` (docs/hetzner-api.md "Errors"). */
 export interface HetznerErrorExample {
   readonly name: string;
   readonly status: number;

@@ -1,6 +1,6 @@
 /** Checks of request bodies and query parameters of the Hetzner emulator. */
 
-/** Hetzner's documented limits (hetzner-api.md "Servers"). */
+/** Hetzner's documented limits (docs/hetzner-api.md "Servers"). */
 const MAX_USER_DATA_BYTES = 32 * 1024;
 const LABEL_PART = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 
@@ -35,7 +35,7 @@ export function validateCreate(body: Record<string, unknown>): string | undefine
   return undefined;
 }
 
-/** hetzner-api.md: comma means AND; `k=v`, `k==v`, `k!=v`, `k`, `!k`. */
+/** docs/hetzner-api.md: comma means AND; `k=v`, `k==v`, `k!=v`, `k`, `!k`. */
 export function labelSelector(
   selector: string,
 ): (resource: { readonly labels: Record<string, string> }) => boolean {

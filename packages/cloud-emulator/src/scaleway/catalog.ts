@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** Every Instance zone the emulator serves (scaleway-api.md §2.2). */
+/** Every Instance zone the emulator serves (docs/scaleway-api.md §2.2). */
 export const SCALEWAY_ZONE_IDS = [
   'fr-par-1',
   'fr-par-2',
@@ -17,16 +17,16 @@ export const SCALEWAY_ZONE_IDS = [
 /** A Scaleway Instance zone the emulator serves. */
 export type ScalewayZone = (typeof SCALEWAY_ZONE_IDS)[number];
 
-/** Owner (organization and project) of every public marketplace image (scaleway-api.md §3, §10.3). */
+/** Owner (organization and project) of every public marketplace image (docs/scaleway-api.md §3, §10.3). */
 export const SCALEWAY_PUBLIC_IMAGES_ORGANIZATION = '51b656e3-4865-41e8-adbc-0c45bdd780db';
 
-/** A Marketplace local-image type (scaleway-api.md §10.1). */
+/** A Marketplace local-image type (docs/scaleway-api.md §10.1). */
 export type ScalewayLocalImageType = 'instance_local' | 'instance_sbs';
 
 /** A CPU architecture of servers and images. */
 export type ScalewayArch = 'x86_64' | 'arm64';
 
-/** An Instance commercial type as `/products/servers` describes it (scaleway-api.md §11). */
+/** An Instance commercial type as `/products/servers` describes it (docs/scaleway-api.md §11). */
 export interface ScalewayServerTypeSpec {
   readonly name: string;
   readonly arch: ScalewayArch;
@@ -54,7 +54,7 @@ const DEV1_ABSENT: readonly ScalewayZone[] = [
   'fr-par-3',
   'nl-ams-3',
   'pl-waw-3',
-  // UNCONFIRMED (scaleway-api.md §2.2): the it-mil-1 product list was never recorded; like the other newest
+  // UNCONFIRMED (docs/scaleway-api.md §2.2): the it-mil-1 product list was never recorded; like the other newest
   // zones it is assumed to offer no DEV1/GP1 types.
   'it-mil-1',
 ];
@@ -62,14 +62,14 @@ const DEV1_ABSENT: readonly ScalewayZone[] = [
 const GP1_ABSENT: readonly ScalewayZone[] = [
   'nl-ams-3',
   'pl-waw-3',
-  // UNCONFIRMED (scaleway-api.md §2.2): see DEV1_ABSENT.
+  // UNCONFIRMED (docs/scaleway-api.md §2.2): see DEV1_ABSENT.
   'it-mil-1',
 ];
 
 /**
  * The offered commercial types. DEV1-S, DEV1-M, DEV1-XL, GP1-S and PLAY2-NANO carry the recorded fr-par-1 values of
- * scaleway-api.md §11 (GP1-XS its recorded 150 GB root, §4.2).
- * UNCONFIRMED (scaleway-api.md §11): prices of DEV1-L, GP1-XS, START1-S and COPARM1-2C-8G, bandwidths, and the
+ * docs/scaleway-api.md §11 (GP1-XS its recorded 150 GB root, §4.2).
+ * UNCONFIRMED (docs/scaleway-api.md §11): prices of DEV1-L, GP1-XS, START1-S and COPARM1-2C-8G, bandwidths, and the
  * zones of GP1-XS (taken as GP1-S's), START1-S and COPARM1-2C-8G were not recorded; the values are plausible only.
  */
 export const SCALEWAY_SERVER_TYPES: readonly ScalewayServerTypeSpec[] = [
@@ -126,7 +126,7 @@ export function scalewayServerTypesIn(zone: ScalewayZone): ScalewayServerTypeSpe
   );
 }
 
-/** The `ServerType` object of `/products/servers` (scaleway-api.md §11). */
+/** The `ServerType` object of `/products/servers` (docs/scaleway-api.md §11). */
 export function serverTypeJson(spec: ScalewayServerTypeSpec, zone: ScalewayZone): Record<string, unknown> {
   const hourlyPrice = spec.zonePrices?.[zone] ?? spec.hourlyPrice;
   const local = spec.localStorageMax > 0;
@@ -175,7 +175,7 @@ interface MarketplaceLabel {
   readonly description: string;
 }
 
-/** The labels the emulated Marketplace knows (scaleway-api.md §10). */
+/** The labels the emulated Marketplace knows (docs/scaleway-api.md §10). */
 export const SCALEWAY_MARKETPLACE_LABELS: readonly MarketplaceLabel[] = [
   { label: 'ubuntu_noble', name: 'Ubuntu 24.04 Noble Numbat', description: 'Ubuntu 24.04 LTS' },
   { label: 'ubuntu_jammy', name: 'Ubuntu 22.04 Jammy Jellyfish', description: 'Ubuntu 22.04 LTS' },
@@ -274,7 +274,7 @@ export function imageRootSize(image: ScalewayCatalogImage): number {
   return image.type === 'instance_local' ? LOCAL_IMAGE_ROOT_SIZE : 0;
 }
 
-/** The Instance `Image` object (scaleway-api.md §3). */
+/** The Instance `Image` object (docs/scaleway-api.md §3). */
 export function instanceImageJson(image: ScalewayCatalogImage): Record<string, unknown> {
   const local = image.type === 'instance_local';
   return {
@@ -301,7 +301,7 @@ export function instanceImageJson(image: ScalewayCatalogImage): Record<string, u
   };
 }
 
-/** The Marketplace v2 `LocalImage` object (scaleway-api.md §10.1). */
+/** The Marketplace v2 `LocalImage` object (docs/scaleway-api.md §10.1). */
 export function localImageJson(image: ScalewayCatalogImage): Record<string, unknown> {
   return {
     id: image.id,
@@ -313,7 +313,7 @@ export function localImageJson(image: ScalewayCatalogImage): Record<string, unkn
   };
 }
 
-/** The Marketplace v2 `Image` object of the labels catalogue (scaleway-api.md §10.2). */
+/** The Marketplace v2 `Image` object of the labels catalogue (docs/scaleway-api.md §10.2). */
 export function marketplaceImageJson(entry: MarketplaceLabel): Record<string, unknown> {
   return {
     id: derivedUuid('marketplace-image', entry.label),

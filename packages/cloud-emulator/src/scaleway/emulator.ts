@@ -44,13 +44,13 @@ export interface ScalewayEmulatorOptions extends EmulatorOptions {
   quota?: ScalewayQuota;
 }
 
-/** Emulated hosts answer with the API gateway's header (scaleway-api.md §2.1). */
+/** Emulated hosts answer with the API gateway's header (docs/scaleway-api.md §2.1). */
 const GATEWAY_SERVER_HEADER = 'Scaleway API Gateway (fr-par-1;edge02)';
 
 /**
  * A stateful fake of the Scaleway APIs a provider needs: Instance v1 (servers, actions, user data, images,
  * products, local volumes, flexible IPs), Block v1 volumes, Marketplace v2 local images and Account v3 projects,
- * following `scaleway-api.md`.
+ * following `docs/scaleway-api.md`.
  */
 export class ScalewayEmulator extends EmulatorBase {
   readonly secretKey: string;
@@ -141,7 +141,7 @@ export class ScalewayEmulator extends EmulatorBase {
   }
 
   /**
-   * The zone-local image id the Marketplace answers for a label (scaleway-api.md §10.1); the same id is listed
+   * The zone-local image id the Marketplace answers for a label (docs/scaleway-api.md §10.1); the same id is listed
    * in that zone's `/images`.
    */
   marketplaceImageId(

@@ -1,6 +1,6 @@
 import type { FaultRule } from '../core/faults.js';
 
-/** A JSON error body as the API sends it (scaleway-api.md §7). */
+/** A JSON error body as the API sends it (docs/scaleway-api.md §7). */
 export type ScalewayErrorBody = Record<string, unknown> & { type: string };
 
 /** One entry of an `invalid_arguments` body; `reason` ∈ `required`, `format`, `constraint`, `unknown` (§7). */
@@ -78,7 +78,7 @@ export interface ScalewayQuotaDetail {
   project_id?: string;
 }
 
-// UNCONFIRMED (scaleway-api.md §7): Instance may still emit the legacy `invalid_request_error` quota form; the
+// UNCONFIRMED (docs/scaleway-api.md §7): Instance may still emit the legacy `invalid_request_error` quota form; the
 // standard `quotas_exceeded` form is modelled.
 /** 403 `quotas_exceeded` (§7). */
 export function quotasExceeded(details: ScalewayQuotaDetail[]): ScalewayApiError {
@@ -89,7 +89,7 @@ export function quotasExceeded(details: ScalewayQuotaDetail[]): ScalewayApiError
   });
 }
 
-// UNCONFIRMED (scaleway-api.md §5.5): recorded for other products only; Instance usage is not recorded.
+// UNCONFIRMED (docs/scaleway-api.md §5.5): recorded for other products only; Instance usage is not recorded.
 /** 409 `transient_state` (§7). */
 export function transientState(resource: string, resourceId: string, currentState: string): ScalewayApiError {
   return new ScalewayApiError(409, {
@@ -101,13 +101,13 @@ export function transientState(resource: string, resourceId: string, currentStat
   });
 }
 
-// UNCONFIRMED (scaleway-api.md §7): the status for Instance is not recorded; 503 appears in an SDK test.
+// UNCONFIRMED (docs/scaleway-api.md §7): the status for Instance is not recorded; 503 appears in an SDK test.
 /** 503 `out_of_stock` (§7). */
 export function outOfStock(resource: string): ScalewayApiError {
   return new ScalewayApiError(503, { type: 'out_of_stock', message: 'resource is out of stock', resource });
 }
 
-// UNCONFIRMED (scaleway-api.md §7): the 423 `locked` body is from SDK tests, not a live recording.
+// UNCONFIRMED (docs/scaleway-api.md §7): the 423 `locked` body is from SDK tests, not a live recording.
 /** 423 `locked` (§7). */
 export function locked(resource: string, resourceId: string): ScalewayApiError {
   return new ScalewayApiError(423, {
@@ -117,7 +117,7 @@ export function locked(resource: string, resourceId: string): ScalewayApiError {
   });
 }
 
-// UNCONFIRMED (scaleway-api.md §7): `precondition_failed` was recorded for Secret Manager, not for Block Storage.
+// UNCONFIRMED (docs/scaleway-api.md §7): `precondition_failed` was recorded for Secret Manager, not for Block Storage.
 /** 412 `precondition_failed` (§7). */
 export function preconditionFailed(precondition: string, helpMessage: string): ScalewayApiError {
   return new ScalewayApiError(412, {
@@ -129,7 +129,7 @@ export function preconditionFailed(precondition: string, helpMessage: string): S
 }
 
 /**
- * The gateway's 429 (scaleway-api.md §7, §12): empty body, no `Content-Type`, `X-Envoy-Ratelimited: true`, no
+ * The gateway's 429 (docs/scaleway-api.md §7, §12): empty body, no `Content-Type`, `X-Envoy-Ratelimited: true`, no
  * `Retry-After`. Fires on every request unless `partial` narrows it (e.g. `{ times: 2 }`).
  */
 export function scalewayRateLimitFault(partial: Partial<FaultRule> = {}): FaultRule {

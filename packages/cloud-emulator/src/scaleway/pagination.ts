@@ -14,7 +14,7 @@ export interface ScalewayPagingStyle {
   maxSize: number;
 }
 
-/** Instance lists: 50 per page by default, at most 100 (scaleway-api.md §8.1). */
+/** Instance lists: 50 per page by default, at most 100 (docs/scaleway-api.md §8.1). */
 export const INSTANCE_PAGING: ScalewayPagingStyle = {
   sizeParameter: 'per_page',
   defaultSize: 50,
@@ -29,7 +29,7 @@ export const MODERN_PAGING: ScalewayPagingStyle = {
 
 /**
  * Read `page` and the page size.
- * UNCONFIRMED (scaleway-api.md §8.1): `page` < 1 and a size above the maximum are answered with 400
+ * UNCONFIRMED (docs/scaleway-api.md §8.1): `page` < 1 and a size above the maximum are answered with 400
  * `invalid_arguments`, as the spec expects.
  */
 export function readPaging(query: URLSearchParams, style: ScalewayPagingStyle): ScalewayPaging {
@@ -68,7 +68,7 @@ export function pageOf<T>(items: readonly T[], paging: ScalewayPaging): T[] {
 }
 
 /**
- * The Instance `Link` header (scaleway-api.md §8.1): paths relative to the zone, `page` and `per_page` first, then
+ * The Instance `Link` header (docs/scaleway-api.md §8.1): paths relative to the zone, `page` and `per_page` first, then
  * the request's other parameters as sent, or a bare `&` when there are none; `first`/`previous` after page 1,
  * `next` before the last page, `last` always (`page=0` for an empty result).
  */
@@ -105,7 +105,7 @@ function safeDecode(text: string): string {
   }
 }
 
-/** Headers of a paginated Instance list: `X-Total-Count` and `Link` (scaleway-api.md §8.1, §11). */
+/** Headers of a paginated Instance list: `X-Total-Count` and `Link` (docs/scaleway-api.md §8.1, §11). */
 export function instanceListHeaders(
   path: string,
   rawSearch: string,

@@ -4,10 +4,10 @@ import type { ScalewayServerState } from './servers.js';
 /** A volume type the emulator models: local SSD (Instance API) or SBS block volume (Block API). */
 export type ScalewayVolumeType = 'l_ssd' | 'sbs_volume';
 
-/** `availability` of a commercial type in `/products/servers/availability` (scaleway-api.md §11). */
+/** `availability` of a commercial type in `/products/servers/availability` (docs/scaleway-api.md §11). */
 export type ScalewayAvailability = 'available' | 'scarce' | 'shortage';
 
-/** Where a running server was placed (scaleway-api.md §3 `location`). */
+/** Where a running server was placed (docs/scaleway-api.md §3 `location`). */
 export interface ScalewayServerLocation {
   zone_id: string;
   platform_id: string;
@@ -35,14 +35,14 @@ export interface ScalewayServerRecord {
   volumes: Record<string, string>;
   /** Flexible IP ids, in attach order. */
   flexibleIpIds: string[];
-  /** The dynamic IP allocated while the server runs (scaleway-api.md §4.2). */
+  /** The dynamic IP allocated while the server runs (docs/scaleway-api.md §4.2). */
   dynamicIpId: string | null;
   macAddress: string;
   securityGroupId: string;
   location: ScalewayServerLocation | null;
   creationDate: string;
   modificationDate: string;
-  /** Raw user data by key (scaleway-api.md §9). */
+  /** Raw user data by key (docs/scaleway-api.md §9). */
   userData: Map<string, string>;
   /** Creation order, microseconds since the epoch; ties broken by {@link sequence}. */
   readonly createdAt: number;

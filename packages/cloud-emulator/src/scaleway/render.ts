@@ -17,7 +17,7 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   });
 }
 
-/** An empty answer; Instance labels even empty 204s (scaleway-api.md §1, §9). */
+/** An empty answer; Instance labels even empty 204s (docs/scaleway-api.md §1, §9). */
 export function emptyResponse(status: number, contentType: 'application/json' | 'text/plain'): Response {
   return new Response(null, { status, headers: { 'Content-Type': contentType } });
 }
@@ -37,7 +37,7 @@ function modernDate(instanceDate: string | null): string | null {
   return instanceDate === null ? null : instanceDate.replace('+00:00', 'Z');
 }
 
-/** ServerIP, the element of `public_ips` (scaleway-api.md §3). */
+/** ServerIP, the element of `public_ips` (docs/scaleway-api.md §3). */
 export function serverIpJson(ip: ScalewayIpRecord): Json {
   return {
     id: ip.id,
@@ -76,7 +76,7 @@ function volumeServerJson(volume: ScalewayVolumeRecord, server: ScalewayServerRe
   };
 }
 
-/** The server object, fields in the order of the recorded create response (scaleway-api.md §3). */
+/** The server object, fields in the order of the recorded create response (docs/scaleway-api.md §3). */
 export function serverJson(server: ScalewayServerRecord, state: ScalewayState): Json {
   const image = server.imageId === null ? undefined : catalogImage(server.imageId);
   const volumes: Json = {};
@@ -220,7 +220,7 @@ export function actionTaskJson(server: ScalewayServerRecord, startedAt: string):
   };
 }
 
-/** The Account v3 project object (scaleway-api.md §2.3). */
+/** The Account v3 project object (docs/scaleway-api.md §2.3). */
 export function projectJson(projectId: string, organizationId: string): Json {
   return {
     id: projectId,

@@ -5,7 +5,7 @@ type Json = Record<string, unknown>;
 
 /** Readers of JSON request bodies: each answers 400 `invalid_arguments` for a value of the wrong type (§7). */
 
-/** A volume a create request asks for (`volumes` map entry, scaleway-api.md §4.1). */
+/** A volume a create request asks for (`volumes` map entry, docs/scaleway-api.md §4.1). */
 export interface VolumeTemplate {
   id?: string;
   name?: string;
@@ -27,7 +27,7 @@ export function readProject(body: Json): string {
   const organization = readOptionalString(body, 'organization');
   if (project !== undefined) return project;
   if (organization !== undefined) return organization;
-  // UNCONFIRMED (scaleway-api.md §4.1): the answer when both are absent was not recorded.
+  // UNCONFIRMED (docs/scaleway-api.md §4.1): the answer when both are absent was not recorded.
   throw invalidArguments([
     {
       argument_name: 'project',

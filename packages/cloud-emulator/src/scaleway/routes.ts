@@ -62,7 +62,7 @@ export function createScalewayRouter(
     if (error instanceof ScalewayApiError) return errorResponse(error);
     return jsonResponse(500, { type: 'internal_error', message: error.message });
   });
-  // UNCONFIRMED (scaleway-api.md §13): the gateway's answer to a path no API serves was not recorded.
+  // UNCONFIRMED (docs/scaleway-api.md §13): the gateway's answer to a path no API serves was not recorded.
   app.notFound((context) => errorResponse(notFound('route', new URL(context.req.url).pathname)));
 
   // §2.1, §2.3: every call needs `X-Auth-Token: <secret key>`.
@@ -144,7 +144,7 @@ export function createScalewayRouter(
     const zone = zoneParam(context);
     const contentType = context.req.header('content-type') ?? '';
     if (/json/i.test(contentType)) {
-      // UNCONFIRMED (scaleway-api.md §9): the API takes the raw value as text/plain; a JSON-encoded value would be
+      // UNCONFIRMED (docs/scaleway-api.md §9): the API takes the raw value as text/plain; a JSON-encoded value would be
       // stored verbatim, quotes and escapes included, so the emulator refuses it (400, legacy Instance type)
       // to catch clients that send JSON.
       throw invalidRequest('user data must be sent as the raw value with Content-Type: text/plain');
@@ -352,7 +352,7 @@ export function createScalewayRouter(
       // §10.1: recorded body for an unknown label.
       throw notFound('MarketplaceImage', label);
     }
-    // UNCONFIRMED (scaleway-api.md §10.1): exactly one of image_id/version_id/image_label is expected; without
+    // UNCONFIRMED (docs/scaleway-api.md §10.1): exactly one of image_id/version_id/image_label is expected; without
     // any, every local image matching the other filters is listed.
     const images = SCALEWAY_CATALOG_IMAGES.filter(
       (image) =>
@@ -372,7 +372,7 @@ export function createScalewayRouter(
   app.get('/marketplace/v2/local-images/:id', (context) => {
     const id = context.req.param('id');
     const image = catalogImage(id.toLowerCase());
-    // UNCONFIRMED (scaleway-api.md §10.1): the resource name of an unknown local image was not recorded.
+    // UNCONFIRMED (docs/scaleway-api.md §10.1): the resource name of an unknown local image was not recorded.
     if (image === undefined) throw notFound('MarketplaceLocalImage', id);
     return jsonResponse(200, localImageJson(image));
   });
@@ -401,7 +401,7 @@ export function createScalewayRouter(
     const name = query.get('name');
     const ids = splitList(query.get('project_ids'));
     const project = projectJson(state.projectId, state.organizationId);
-    // UNCONFIRMED (scaleway-api.md §2.3): the answer without `organization_id` was not recorded; the key's
+    // UNCONFIRMED (docs/scaleway-api.md §2.3): the answer without `organization_id` was not recorded; the key's
     // organization is assumed.
     const visible =
       (organization === null || organization === state.organizationId) &&
@@ -413,7 +413,7 @@ export function createScalewayRouter(
 
   app.get('/account/v3/projects/:id', (context) => {
     const id = context.req.param('id');
-    // UNCONFIRMED (scaleway-api.md §2.3): a project the key cannot see is answered 404 like an unknown one.
+    // UNCONFIRMED (docs/scaleway-api.md §2.3): a project the key cannot see is answered 404 like an unknown one.
     if (id !== state.projectId) throw notFound('project_id', id);
     return jsonResponse(200, projectJson(state.projectId, state.organizationId));
   });
@@ -423,7 +423,7 @@ export function createScalewayRouter(
 
 function zoneParam(context: RouteContext): ScalewayZone {
   const zone = context.req.param('zone') ?? '';
-  // UNCONFIRMED (scaleway-api.md §13): an unknown zone is answered with the modern not_found body.
+  // UNCONFIRMED (docs/scaleway-api.md §13): an unknown zone is answered with the modern not_found body.
   if (!(SCALEWAY_ZONE_IDS as readonly string[]).includes(zone)) throw notFound('zone', zone);
   return zone as ScalewayZone;
 }
@@ -443,7 +443,7 @@ function parseJson(context: RouteContext): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    // UNCONFIRMED (scaleway-api.md §7): the answer to malformed JSON was not recorded.
+    // UNCONFIRMED (docs/scaleway-api.md §7): the answer to malformed JSON was not recorded.
     throw invalidRequest('the request body is not valid JSON');
   }
 }

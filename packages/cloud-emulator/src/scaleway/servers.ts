@@ -1,6 +1,6 @@
 import { invalidRequest, locked, type ScalewayApiError, transientState } from './errors.js';
 
-/** Server states (scaleway-api.md §5.1); note the space in `stopped in place`. */
+/** Server states (docs/scaleway-api.md §5.1); note the space in `stopped in place`. */
 export const SCALEWAY_SERVER_STATES = [
   'running',
   'stopped',
@@ -11,7 +11,7 @@ export const SCALEWAY_SERVER_STATES = [
 ] as const;
 export type ScalewayServerState = (typeof SCALEWAY_SERVER_STATES)[number];
 
-/** Server actions (scaleway-api.md §5.1). */
+/** Server actions (docs/scaleway-api.md §5.1). */
 export const SCALEWAY_SERVER_ACTIONS = [
   'poweron',
   'poweroff',
@@ -33,7 +33,7 @@ export function isEmulatedAction(action: ScalewayServerAction): action is Scalew
   return !(NOT_EMULATED as readonly string[]).includes(action);
 }
 
-/** `allowed_actions` per state, as observed (scaleway-api.md §5.2). */
+/** `allowed_actions` per state, as observed (docs/scaleway-api.md §5.2). */
 export const SCALEWAY_ALLOWED_ACTIONS: Readonly<
   Record<ScalewayServerState, readonly ScalewayServerAction[]>
 > = {
@@ -42,7 +42,7 @@ export const SCALEWAY_ALLOWED_ACTIONS: Readonly<
   running: ['poweroff', 'terminate', 'reboot', 'stop_in_place', 'backup'],
   stopping: ['stop_in_place', 'backup'],
   'stopped in place': ['poweron', 'poweroff', 'terminate', 'reboot', 'backup'],
-  // UNCONFIRMED (scaleway-api.md §5.2): `locked` was never recorded; it allows nothing.
+  // UNCONFIRMED (docs/scaleway-api.md §5.2): `locked` was never recorded; it allows nothing.
   locked: [],
 };
 
@@ -118,7 +118,7 @@ const BOOT_STEPS: readonly ScalewayTransitionStep[] = [
   { delay: 'bootKernel', state: 'running', detail: 'booted', effects: ['confirmDynamicIp'] },
 ];
 
-/** The transitions recorded in scaleway-api.md §5.3, keyed by action and starting state. */
+/** The transitions recorded in docs/scaleway-api.md §5.3, keyed by action and starting state. */
 export function scalewayActionPlan(
   action: ScalewayEmulatedAction,
   from: ScalewayServerState,
@@ -205,7 +205,7 @@ export function scalewaySeededSteps(state: ScalewayServerState): readonly Scalew
 }
 
 /**
- * The error for an action the state does not allow (scaleway-api.md §5.5): 400 `invalid_request_error` from a
+ * The error for an action the state does not allow (docs/scaleway-api.md §5.5): 400 `invalid_request_error` from a
  * stable state, with the recorded message "server should be running" where the action needs a running server.
  */
 export function scalewayActionRefusal(
@@ -213,12 +213,12 @@ export function scalewayActionRefusal(
   state: ScalewayServerState,
   serverId: string,
 ): ScalewayApiError {
-  // UNCONFIRMED (scaleway-api.md §5.2, §7): a locked server answers with the 423 `locked` body.
+  // UNCONFIRMED (docs/scaleway-api.md §5.2, §7): a locked server answers with the 423 `locked` body.
   if (state === 'locked') return locked('instance_server', serverId);
-  // UNCONFIRMED (scaleway-api.md §5.5): Instance is not recorded answering `transient_state` for actions during
+  // UNCONFIRMED (docs/scaleway-api.md §5.5): Instance is not recorded answering `transient_state` for actions during
   // starting/stopping; the platform-wide 409 is modelled so clients re-poll.
   if (state === 'starting' || state === 'stopping') return transientState('instance_server', serverId, state);
-  // UNCONFIRMED (scaleway-api.md §5.5): only terminate-on-stopped is recorded; poweron on a running server
+  // UNCONFIRMED (docs/scaleway-api.md §5.5): only terminate-on-stopped is recorded; poweron on a running server
   // mirrors it.
   if (action === 'poweron') return invalidRequest('server should be stopped');
   return invalidRequest('server should be running');

@@ -177,9 +177,9 @@ export class ScalewayState {
     access: Access,
   ): ScalewayVolumeRecord {
     const volume = this.volumes.get(id);
-    // UNCONFIRMED (scaleway-api.md §1): SBS volumes are served by the Block API only, local ones by Instance only.
+    // UNCONFIRMED (docs/scaleway-api.md §1): SBS volumes are served by the Block API only, local ones by Instance only.
     if (volume === undefined || volume.zone !== zone || volume.volumeType !== volumeType) {
-      // UNCONFIRMED (scaleway-api.md §7): the Block API's not_found resource name was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §7): the Block API's not_found resource name was not recorded.
       throw notFound(volumeType === 'l_ssd' ? 'instance_volume' : 'volume', id);
     }
     if (!this.canAccess(volume.project)) throw permissionsDenied(access, 'volume');
@@ -189,7 +189,7 @@ export class ScalewayState {
   /** A flexible IP. */
   ip(zone: ScalewayZone, id: string, access: Access): ScalewayIpRecord {
     const ip = this.ips.get(id);
-    // UNCONFIRMED (scaleway-api.md §4.2): dynamic IPs are not served by `/ips`; they come and go with the server.
+    // UNCONFIRMED (docs/scaleway-api.md §4.2): dynamic IPs are not served by `/ips`; they come and go with the server.
     if (ip === undefined || ip.zone !== zone || ip.dynamic) throw notFound('instance_ip', id);
     if (!this.canAccess(ip.project)) throw permissionsDenied(access, 'ip');
     return ip;
@@ -197,10 +197,10 @@ export class ScalewayState {
 
   // ---- Servers ----
 
-  /** `POST /servers` (scaleway-api.md §4): validate, resolve the image, create volumes; the server is `stopped`. */
+  /** `POST /servers` (docs/scaleway-api.md §4): validate, resolve the image, create volumes; the server is `stopped`. */
   createServer(zone: ScalewayZone, body: unknown): ScalewayServerRecord {
     if (!isObject(body)) {
-      // UNCONFIRMED (scaleway-api.md §7): the answer to a body that is not a JSON object was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §7): the answer to a body that is not a JSON object was not recorded.
       throw invalidRequest('the request body must be a JSON object');
     }
     const missing: ScalewayArgumentDetail[] = [];
@@ -221,7 +221,7 @@ export class ScalewayState {
     if (!this.canAccess(project)) throw permissionsDenied('write', 'server');
     const spec = scalewayServerType(commercialType, zone);
     if (spec === undefined) {
-      // UNCONFIRMED (scaleway-api.md §4.1): the body for an unknown or unoffered commercial type was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §4.1): the body for an unknown or unoffered commercial type was not recorded.
       throw invalidArguments([
         {
           argument_name: 'commercial_type',
@@ -274,7 +274,7 @@ export class ScalewayState {
     return server;
   }
 
-  /** `GET /servers` filters and order (scaleway-api.md §8.1); paging is applied by the caller. */
+  /** `GET /servers` filters and order (docs/scaleway-api.md §8.1); paging is applied by the caller. */
   listServers(zone: ScalewayZone, query: URLSearchParams): ScalewayServerRecord[] {
     const project = query.get('project');
     const organization = query.get('organization');
@@ -300,7 +300,7 @@ export class ScalewayState {
         { argument_name: 'state', reason: 'constraint', help_message: `unknown server state ${state}` },
       ]);
     }
-    // UNCONFIRMED (scaleway-api.md §8.1): case sensitivity of the partial `name` match; matched case-insensitively.
+    // UNCONFIRMED (docs/scaleway-api.md §8.1): case sensitivity of the partial `name` match; matched case-insensitively.
     const nameNeedle = name?.toLowerCase();
     const matches: ScalewayServerRecord[] = [];
     for (const server of this.servers.values()) {
@@ -310,7 +310,7 @@ export class ScalewayState {
       if (nameNeedle !== undefined && !server.name.toLowerCase().includes(nameNeedle)) continue;
       if (state !== null && server.state !== state) continue;
       if (commercialType !== null && server.commercialType !== commercialType) continue;
-      // UNCONFIRMED (scaleway-api.md §8.1): every listed tag must be present, each compared as a whole string.
+      // UNCONFIRMED (docs/scaleway-api.md §8.1): every listed tag must be present, each compared as a whole string.
       if (!tags.every((tag) => server.tags.includes(tag))) continue;
       if (ids.length > 0 && !ids.includes(server.id)) continue;
       if (withoutIp === 'true' || withIp !== null) {
@@ -345,23 +345,23 @@ export class ScalewayState {
     return server;
   }
 
-  /** `DELETE /servers/{id}` (scaleway-api.md §6.1): only when stopped; every volume and flexible IP stays. */
+  /** `DELETE /servers/{id}` (docs/scaleway-api.md §6.1): only when stopped; every volume and flexible IP stays. */
   deleteServer(zone: ScalewayZone, id: string): void {
     const server = this.server(zone, id, 'delete');
     if (server.state === 'locked') throw locked('instance_server', server.id);
-    // UNCONFIRMED (scaleway-api.md §6.1): only `running` is recorded; every state but `stopped` is refused alike.
+    // UNCONFIRMED (docs/scaleway-api.md §6.1): only `running` is recorded; every state but `stopped` is refused alike.
     if (server.state !== 'stopped') throw invalidRequest('instance should be powered off');
-    // UNCONFIRMED (scaleway-api.md §3): the message for a protected server was not recorded.
+    // UNCONFIRMED (docs/scaleway-api.md §3): the message for a protected server was not recorded.
     if (server.protected) throw invalidRequest('server is protected');
     this.#removeServer(server, 'delete');
   }
 
-  /** `POST /servers/{id}/action` (scaleway-api.md §5): check `allowed_actions`, then run the transition. */
+  /** `POST /servers/{id}/action` (docs/scaleway-api.md §5): check `allowed_actions`, then run the transition. */
   performAction(zone: ScalewayZone, id: string, body: unknown): ScalewayServerRecord {
     const server = this.server(zone, id, 'write');
     const action = isObject(body) ? body.action : undefined;
     if (typeof action !== 'string' || !(SCALEWAY_SERVER_ACTIONS as readonly string[]).includes(action)) {
-      // UNCONFIRMED (scaleway-api.md §5.1): the answer to an unknown action was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §5.1): the answer to an unknown action was not recorded.
       throw invalidArguments([
         {
           argument_name: 'action',
@@ -375,7 +375,7 @@ export class ScalewayState {
       throw scalewayActionRefusal(known, server.state, server.id);
     }
     if (!isEmulatedAction(known)) throw invalidRequest(`action ${known} is not supported by the emulator`);
-    // UNCONFIRMED (scaleway-api.md §3): a protected server refuses power-off, reboot, standby and terminate.
+    // UNCONFIRMED (docs/scaleway-api.md §3): a protected server refuses power-off, reboot, standby and terminate.
     if (server.protected && known !== 'poweron') throw invalidRequest('server is protected');
     if (known === 'poweron' && this.availability(zone, server.commercialType) === 'shortage') {
       throw outOfStock(server.commercialType);
@@ -396,7 +396,7 @@ export class ScalewayState {
     });
   }
 
-  // ---- User data (scaleway-api.md §9) ----
+  // ---- User data (docs/scaleway-api.md §9) ----
 
   setUserData(zone: ScalewayZone, id: string, key: string, value: string): void {
     this.server(zone, id, 'write').userData.set(key, value);
@@ -409,13 +409,13 @@ export class ScalewayState {
   }
 
   listUserData(zone: ScalewayZone, id: string): string[] {
-    // UNCONFIRMED (scaleway-api.md §9): recorded lists were alphabetical.
+    // UNCONFIRMED (docs/scaleway-api.md §9): recorded lists were alphabetical.
     return [...this.server(zone, id, 'read').userData.keys()].sort();
   }
 
   deleteUserData(zone: ScalewayZone, id: string, key: string): void {
     const server = this.server(zone, id, 'write');
-    // UNCONFIRMED (scaleway-api.md §9): deleting a missing key answers like reading one.
+    // UNCONFIRMED (docs/scaleway-api.md §9): deleting a missing key answers like reading one.
     if (!server.userData.delete(key)) throw missingUserData();
   }
 
@@ -424,7 +424,7 @@ export class ScalewayState {
   /** `DELETE /instance/v1/zones/{zone}/volumes/{id}` for local volumes. */
   deleteLocalVolume(zone: ScalewayZone, id: string): void {
     const volume = this.volume(zone, id, 'l_ssd', 'delete');
-    // UNCONFIRMED (scaleway-api.md §6.1): the refusal for an attached volume was not recorded.
+    // UNCONFIRMED (docs/scaleway-api.md §6.1): the refusal for an attached volume was not recorded.
     if (volume.serverId !== null)
       throw invalidRequest('volume is attached to a server and cannot be deleted');
     this.volumes.delete(volume.id);
@@ -434,7 +434,7 @@ export class ScalewayState {
   deleteBlockVolume(zone: ScalewayZone, id: string): void {
     const volume = this.volume(zone, id, 'sbs_volume', 'delete');
     if (volume.serverId !== null) {
-      // UNCONFIRMED (scaleway-api.md §6.4): the Block API's answer for an in-use volume was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §6.4): the Block API's answer for an in-use volume was not recorded.
       throw preconditionFailed(
         'resource_still_in_use',
         'the volume is attached to a server; detach it first',
@@ -445,7 +445,7 @@ export class ScalewayState {
 
   // ---- Flexible IPs ----
 
-  /** `POST /ips` (scaleway-api.md §1): a detached routed IPv4, or attached to `server`. */
+  /** `POST /ips` (docs/scaleway-api.md §1): a detached routed IPv4, or attached to `server`. */
   createIp(zone: ScalewayZone, body: unknown): ScalewayIpRecord {
     if (!isObject(body)) throw invalidRequest('the request body must be a JSON object');
     const project = readProject(body);
@@ -569,7 +569,7 @@ export class ScalewayState {
       const image = catalogImage(reference.toLowerCase());
       if (image === undefined || image.zone !== zone) throw notFound('instance_image', reference);
       if (!image.compatibleCommercialTypes.includes(spec.name)) {
-        // UNCONFIRMED (scaleway-api.md §4.1): the refusal of an image the type cannot boot was not recorded.
+        // UNCONFIRMED (docs/scaleway-api.md §4.1): the refusal of an image the type cannot boot was not recorded.
         throw invalidArguments([
           {
             argument_name: 'image',
@@ -584,7 +584,7 @@ export class ScalewayState {
     const candidates = SCALEWAY_CATALOG_IMAGES.filter(
       (image) => image.zone === zone && image.label === reference,
     );
-    // UNCONFIRMED (scaleway-api.md §4.1): an unknown label is answered like an unknown image UUID.
+    // UNCONFIRMED (docs/scaleway-api.md §4.1): an unknown label is answered like an unknown image UUID.
     if (candidates.length === 0) throw notFound('instance_image', reference);
     const image = candidates.find(
       (candidate) => candidate.type === wanted && candidate.compatibleCommercialTypes.includes(spec.name),
@@ -617,7 +617,7 @@ export class ScalewayState {
         const existing = this.volumes.get(template.id);
         if (existing === undefined || existing.zone !== zone) throw notFound('instance_volume', template.id);
         if (!this.canAccess(existing.project)) throw permissionsDenied('write', 'volume');
-        // UNCONFIRMED (scaleway-api.md §4.1): the refusal of a volume attached elsewhere was not recorded.
+        // UNCONFIRMED (docs/scaleway-api.md §4.1): the refusal of a volume attached elsewhere was not recorded.
         if (existing.serverId !== null) throw invalidRequest(`volume ${existing.id} is already attached`);
         planned.push({
           slot,
@@ -654,7 +654,7 @@ export class ScalewayState {
       .filter((entry) => entry.volumeType === 'l_ssd')
       .reduce((total, entry) => total + entry.size, 0);
     if (localTotal > spec.localStorageMax) {
-      // UNCONFIRMED (scaleway-api.md §11): the wording of the local storage limit error was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §11): the wording of the local storage limit error was not recorded.
       throw invalidRequest(
         `the total size of local volumes must be at most ${spec.localStorageMax / GB} GB for ${spec.name}`,
       );
@@ -674,12 +674,12 @@ export class ScalewayState {
       throw invalidRequest('cannot create a volume of type sbs_volume from a base of type unified');
     }
     if (!local && template.volumeType === 'l_ssd') {
-      // UNCONFIRMED (scaleway-api.md §4.1): the mirror case of the recorded message.
+      // UNCONFIRMED (docs/scaleway-api.md §4.1): the mirror case of the recorded message.
       throw invalidRequest('cannot create a volume of type l_ssd from a base of type sbs_snapshot');
     }
     const size = template.size ?? (local ? spec.localStorageMax : DEFAULT_SBS_SIZE);
     if (size < imageRootSize(image)) {
-      // UNCONFIRMED (scaleway-api.md §4.1): the wording of a root volume smaller than its image was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §4.1): the wording of a root volume smaller than its image was not recorded.
       throw invalidRequest(`the root volume must be at least ${imageRootSize(image) / GB} GB`);
     }
     return {
@@ -691,7 +691,7 @@ export class ScalewayState {
     };
   }
 
-  /** `public_ips` (ids) and the deprecated `public_ip` of a create (scaleway-api.md §4.1). */
+  /** `public_ips` (ids) and the deprecated `public_ip` of a create (docs/scaleway-api.md §4.1). */
   #readPublicIps(zone: ScalewayZone, body: Json): ScalewayIpRecord[] {
     const ids: string[] = [];
     if (body.public_ips !== undefined && body.public_ips !== null) {
@@ -706,7 +706,7 @@ export class ScalewayState {
     if (single !== undefined && !ids.includes(single)) ids.push(single);
     return ids.map((id) => {
       const ip = this.ip(zone, id, 'write');
-      // UNCONFIRMED (scaleway-api.md §4.1): the refusal of an IP attached elsewhere was not recorded.
+      // UNCONFIRMED (docs/scaleway-api.md §4.1): the refusal of an IP attached elsewhere was not recorded.
       if (ip.serverId !== null) throw invalidRequest(`IP ${ip.address} is already attached to a server`);
       return ip;
     });
@@ -751,7 +751,7 @@ export class ScalewayState {
       id: randomUuid(this.#random),
       zone: input.zone,
       project: input.project,
-      // A default project shares its id with the organization (scaleway-api.md §3).
+      // A default project shares its id with the organization (docs/scaleway-api.md §3).
       organization: input.project === this.projectId ? this.organizationId : input.project,
       name: input.name,
       commercialType: input.spec.name,

@@ -1,10 +1,13 @@
-import type { CloudEmulator } from '@simple-agent-manager/cloud-emulator';
+import type { CloudEmulator, FaultRule } from '@simple-agent-manager/cloud-emulator';
 import type { VMSize } from '@simple-agent-manager/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  hasAmbiguousLabel,
   isProviderError,
+  isTransientCapacityError,
   type Provider,
   ProviderError,
+  type ProviderLogger,
   type VMConfig,
   type VMInstance,
   waitForVM,
@@ -23,6 +26,17 @@ export interface ContractHarness {
   unknownId: string;
   /** Configs that must be rejected with `invalid_input` naming `field`, before any request. */
   invalidConfigs: ReadonlyArray<{ field: string; build: () => Provider }>;
+  /** The same provider, reporting to `logger`. */
+  withLogger: (logger: ProviderLogger) => Provider;
+  /** A well-formed id of another provider (which this one could never have issued). */
+  foreignId: string;
+  /** The provider's own secrets, which no log line or error may contain. */
+  secrets: readonly string[];
+  /** What the API answers a create with when it has no capacity, and when a quota is reached. */
+  capacityFault: FaultRule;
+  quotaFault: FaultRule;
+  /** Seed a VM whose raw metadata carries the key `env` twice (`a` and `b`), labelled `suite=contract`; absent when the provider's metadata cannot. */
+  seedAmbiguousVM?: () => string;
 }
 
 /** A provider under test and how to bind it to a fresh emulator. */
@@ -305,6 +319,133 @@ export function runProviderContract(target: ContractTarget): void {
       const listed = await provider.listVMs({ batch: 'paged' });
       expect(listed).toHaveLength(55);
       expect(new Set(listed.map((vm) => vm.id)).size).toBe(55);
+    });
+
+    it('exposes SAM’s surface: plain location ids with metadata, a default location, display prices, volume capabilities', () => {
+      expect(provider.locations.length).toBeGreaterThan(0);
+      expect(provider.locations).toContain(provider.defaultLocation);
+      expect(provider.locations).toContain(harness.location);
+      for (const location of provider.locations) {
+        expect(typeof location).toBe('string');
+        const metadata = provider.locationMetadata[location];
+        expect(metadata?.name).toEqual(expect.any(String));
+        expect(metadata?.country).toMatch(/^[A-Z]{2}$/);
+        expect(metadata?.sizes.length).toBeGreaterThan(0);
+      }
+      for (const size of ['small', 'medium', 'large'] as const) {
+        expect(provider.sizes[size].price).toMatch(/^€\d+\.\d{4}\/hr$/);
+        expect(provider.sizes[size].pricing.hourlyEur).toBeGreaterThan(0);
+      }
+      expect(provider.volumeCapabilities).toMatchObject({
+        supported: false,
+        defaultFormat: 'ext4',
+        lifecycle: {
+          filesystem: 'ext4',
+          mountPathTemplate: '/mnt/sam-env-{environmentId}/',
+          fstabOptions: ['nofail'],
+        },
+      });
+    });
+
+    it('volume methods reject with a typed error before any request while volumes are not supported', async () => {
+      const before = emulator.requests.length;
+      const failure = await provider
+        .createVolume({ name: 'data', sizeGb: 10, location: harness.location })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ProviderError);
+      expect(failure).toMatchObject({ category: 'invalid_request', retryable: false });
+      expect(emulator.requests.length).toBe(before);
+    });
+
+    it('errors carry providerName, statusCode and the provider’s own code', async () => {
+      const failure = await harness.wrongCredentials.listVMs().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ProviderError);
+      expect(failure).toMatchObject({ providerName: provider.name, statusCode: 401, category: 'auth' });
+      expect((failure as ProviderError).providerCode).toEqual(expect.any(String));
+    });
+
+    it('a create refused for lack of capacity is transient capacity; a quota is not; nothing is left', async () => {
+      emulator.injectFault(harness.capacityFault);
+      const capacity = await provider.createVM(vmConfig()).catch((error: unknown) => error);
+      expect(capacity).toBeInstanceOf(ProviderError);
+      expect(isTransientCapacityError(capacity)).toBe(true);
+      expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
+      emulator.clearFaults();
+      emulator.injectFault(harness.quotaFault);
+      const quota = await provider.createVM(vmConfig()).catch((error: unknown) => error);
+      expect(quota).toMatchObject({ category: 'quota' });
+      expect(isTransientCapacityError(quota)).toBe(false);
+      expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
+    });
+
+    it('deleteVM of an id the provider could never have issued resolves without a request; getVM of it is null', async () => {
+      const before = emulator.requests.length;
+      for (const id of ['non-existent-id', harness.foreignId, '', '../../etc/passwd']) {
+        await expect(provider.deleteVM(id)).resolves.toBeUndefined();
+        expect(await provider.getVM(id)).toBeNull();
+      }
+      expect(emulator.requests.length).toBe(before);
+    });
+
+    it('a pre-cancelled context rejects with its own reason, even a ProviderError, and sends nothing', async () => {
+      const reason = new ProviderError(
+        provider.name,
+        undefined,
+        `caller cancelled ${provider.name} validation`,
+      );
+      const controller = new AbortController();
+      controller.abort(reason);
+      const before = emulator.requests.length;
+      await expect(provider.validateToken({ signal: controller.signal })).rejects.toBe(reason);
+      await expect(provider.deleteVM('non-existent-id', { signal: controller.signal })).rejects.toBe(reason);
+      await expect(provider.getVM(harness.foreignId, { signal: controller.signal })).rejects.toBe(reason);
+      expect(emulator.requests.length).toBe(before);
+    });
+
+    it('createdAt is ISO 8601 and byte-identical between listVMs and getVM', async () => {
+      const created = await provider.createVM(vmConfig({ labels: { suite: 'contract', run: 'created-at' } }));
+      const [listed] = await provider.listVMs({ run: 'created-at' });
+      const read = await provider.getVM(created.id);
+      expect(listed?.id).toBe(created.id);
+      expect(read?.createdAt).toBe(listed?.createdAt);
+      expect(listed?.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    });
+
+    it('a key the raw metadata carries twice is ambiguous: marked, never matched by a filter', async () => {
+      if (harness.seedAmbiguousVM === undefined) {
+        // The provider's metadata cannot repeat a key; a filter on the marker is still refused as input.
+        const refused = await provider
+          .listVMs({ __sam_internal_ambiguous_label__env: 'true' })
+          .catch((error: unknown) => error);
+        expect(isProviderError(refused, 'invalid_input')).toBe(true);
+        return;
+      }
+      const id = harness.seedAmbiguousVM();
+      const read = await provider.getVM(id);
+      expect(read).not.toBeNull();
+      expect(hasAmbiguousLabel(read?.labels ?? {}, 'env')).toBe(true);
+      expect(read?.labels.env).toBeUndefined();
+      const [listed] = (await provider.listVMs({ suite: 'contract' })).filter((vm) => vm.id === id);
+      expect(hasAmbiguousLabel(listed?.labels ?? {}, 'env')).toBe(true);
+      expect(await provider.listVMs({ env: 'a' })).toEqual([]);
+      expect(await provider.listVMs({ env: 'b' })).toEqual([]);
+    });
+
+    it('the logger gets one line per retry, never a secret', async () => {
+      const lines: Array<{ level: string; message: string; context: unknown }> = [];
+      const logger: ProviderLogger = {
+        warn: (message, context) => lines.push({ level: 'warn', message, context }),
+        info: (message, context) => lines.push({ level: 'info', message, context }),
+      };
+      const logged = harness.withLogger(logger);
+      const created = await logged.createVM(vmConfig());
+      expect(lines).toEqual([]);
+      emulator.injectFault({ method: 'GET', status: 503, times: 2 });
+      expect((await logged.getVM(created.id))?.id).toBe(created.id);
+      expect(lines).toHaveLength(2);
+      expect(lines.every((line) => line.level === 'warn' && /^Retrying GET /.test(line.message))).toBe(true);
+      const text = JSON.stringify(lines);
+      for (const secret of [...harness.secrets, 'contract-secret-value']) expect(text).not.toContain(secret);
     });
   });
 }

@@ -34,6 +34,30 @@ function harness(emulator: ScalewayEmulator, apiUrl: string | undefined): Contra
     location: 'nl-ams-1',
     size: 'small',
     unknownId: 'fr-par-1/11111111-2222-4333-8444-555555555555',
+    foreignId: '12345678',
+    secrets: [SCALEWAY_EMULATOR_SECRET_KEY],
+    withLogger: (logger) => new ScalewayProvider(config({ logger })),
+    // docs/scaleway-api.md §7: out_of_stock (503 for Instance, UNCONFIRMED) and the standard quota body.
+    capacityFault: {
+      method: 'POST',
+      path: /\/servers$/,
+      status: 503,
+      body: { type: 'out_of_stock', message: 'resource is out of stock', resource: 'DEV1-M' },
+    },
+    quotaFault: {
+      method: 'POST',
+      path: /\/servers$/,
+      status: 403,
+      body: {
+        type: 'quotas_exceeded',
+        message: 'quota(s) exceeded for this resource',
+        details: [{ resource: 'instances_dev1_m', quota: 1, current: 1 }],
+      },
+    },
+    seedAmbiguousVM: () => {
+      const server = emulator.seedServer({ zone: 'nl-ams-1', tags: ['suite=contract', 'env=a', 'env=b'] });
+      return `nl-ams-1/${server.id}`;
+    },
     invalidConfigs: [
       { field: 'secretKey', build: () => new ScalewayProvider(config({ secretKey: '' })) },
       {

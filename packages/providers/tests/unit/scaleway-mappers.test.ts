@@ -11,7 +11,7 @@ import {
 const headers = new Headers();
 
 describe('mapScalewayError', () => {
-  // Bodies as recorded in scaleway-api.md §2.3 and §7.
+  // Bodies as recorded in docs/scaleway-api.md §2.3 and §7.
   it.each([
     [
       401,
