@@ -143,6 +143,15 @@ const configSchema = z
     }
   });
 
+/** What the attempts of one create have seen so far. */
+interface CreateAttempts {
+  posts: number;
+  /** An answer was lost: a server may exist that no attempt has seen. */
+  lost: boolean;
+  /** A failed lookup for it is already reported on the error. */
+  lookupReported: boolean;
+}
+
 /** Hetzner Cloud, the reference provider (docs/hetzner-api.md). */
 export class HetznerProvider implements Provider {
   readonly name = PROVIDER;
@@ -224,15 +233,52 @@ export class HetznerProvider implements Provider {
     }
     throwIfProviderRequestAborted(context);
     const serverType = this.sizes[valid.size].type;
-    return createWithCapacity({
-      location: valid.location,
-      fallbacks: offering.filter((id) => id !== valid.location),
-      serverType,
-      createIn: (where) => this.#createIn(where, serverType, valid, context),
-      policy: this.#capacity,
-      emit: this.#emit,
-      context,
-    });
+    // Shared by every attempt of this create (capacity retries, placement fallbacks): once any POST was sent, a
+    // name conflict means our own server, and a lost answer means one may exist that no attempt has seen yet.
+    const attempts: CreateAttempts = { posts: 0, lost: false, lookupReported: false };
+    try {
+      return await createWithCapacity({
+        location: valid.location,
+        fallbacks: offering.filter((id) => id !== valid.location),
+        serverType,
+        createIn: (where) => this.#createIn(where, serverType, valid, context, attempts),
+        policy: this.#capacity,
+        emit: this.#emit,
+        context,
+      });
+    } catch (error) {
+      if (!attempts.lost) throw error;
+      return this.#adoptLate(valid.name, valid.labels ?? {}, error, context, attempts);
+    }
+  }
+
+  /**
+   * A create that failed after an answer was lost may still have made its server (the POST committed late, after
+   * the lookups gave up). The name is unique, so the server is ours: adopt it, or remove it if the caller gave up.
+   */
+  async #adoptLate(
+    name: string,
+    labels: Record<string, string>,
+    error: unknown,
+    context: ProviderRequestContext,
+    attempts: CreateAttempts,
+  ): Promise<VMInstance> {
+    let late: VMInstance | undefined;
+    try {
+      late = await this.#findByName(name, labels);
+    } catch (lookupError) {
+      // One report per create: a failed lookup of the same server may already be on the error.
+      if (!attempts.lookupReported) this.#cleanupFailed(error, lookupError, `a server named ${name}`);
+      throw error;
+    }
+    if (late === undefined) throw error;
+    if (context.signal?.aborted !== true) return late;
+    try {
+      await this.deleteVM(late.id);
+    } catch (cleanupError) {
+      this.#cleanupFailed(error, cleanupError, `server ${late.id}`);
+    }
+    throw error;
   }
 
   async #createIn(
@@ -240,14 +286,14 @@ export class HetznerProvider implements Provider {
     serverType: string,
     valid: z.output<typeof vmConfigSchema>,
     context: ProviderRequestContext,
+    attempts: CreateAttempts,
   ): Promise<VMInstance> {
     const labels = valid.labels ?? {};
     // Hetzner names are unique per project, so the name finds a server whose create answer was lost, and a retried
     // POST meeting a late first one is refused as a name conflict: that conflict means the server is ours.
-    let posts = 0;
     const created = await createOnce<VMInstance>({
       post: async () => {
-        posts++;
+        attempts.posts++;
         try {
           const { data } = await this.#client.request({
             method: 'POST',
@@ -267,7 +313,9 @@ export class HetznerProvider implements Provider {
           });
           return mapHetznerServer(data.server);
         } catch (error) {
-          if (posts > 1 && isProviderError(error, 'conflict') && error.code === 'uniqueness_error') {
+          if (isProviderError(error, 'network', 'timeout', 'unavailable', 'invalid_response'))
+            attempts.lost = true;
+          if (attempts.posts > 1 && isProviderError(error, 'conflict') && error.code === 'uniqueness_error') {
             const existing = await this.#findByName(valid.name, labels);
             if (existing !== undefined) return existing;
           }
@@ -282,8 +330,10 @@ export class HetznerProvider implements Provider {
           this.#cleanupFailed(error, cleanupError, `server ${vm.id}`);
         }
       },
-      lookupFailed: (error, lookupError) =>
-        this.#cleanupFailed(error, lookupError, `a server named ${valid.name}`),
+      lookupFailed: (error, lookupError) => {
+        attempts.lookupReported = true;
+        this.#cleanupFailed(error, lookupError, `a server named ${valid.name}`);
+      },
       signal: context.signal,
       retry: this.#retry,
       graceMs: Math.min(this.#timeoutMs, 5_000),

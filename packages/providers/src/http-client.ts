@@ -298,7 +298,14 @@ export class HttpClient {
       type: 'cleanup_failed',
       resource,
       category: cleanupError instanceof ProviderError ? cleanupError.category : 'unknown',
-      message: cleanupError instanceof Error ? cleanupError.message : String(cleanupError),
+      // A ProviderError is already secret-free; anything else is scrubbed of this client's secrets.
+      message:
+        cleanupError instanceof ProviderError
+          ? cleanupError.message
+          : redact(
+              cleanupError instanceof Error ? cleanupError.message : String(cleanupError),
+              this.#secrets,
+            ),
     });
   }
 

@@ -179,7 +179,7 @@ export class ScalewayState {
     const volume = this.volumes.get(id);
     // UNCONFIRMED (docs/scaleway-api.md §1): SBS volumes are served by the Block API only, local ones by Instance only.
     if (volume === undefined || volume.zone !== zone || volume.volumeType !== volumeType) {
-      // UNCONFIRMED (docs/scaleway-api.md §7): the Block API's not_found resource name was not recorded.
+      // docs/scaleway-api.md §7, §15.5: a Block API 404 names the resource `volume`.
       throw notFound(volumeType === 'l_ssd' ? 'instance_volume' : 'volume', id);
     }
     if (!this.canAccess(volume.project)) throw permissionsDenied(access, 'volume');

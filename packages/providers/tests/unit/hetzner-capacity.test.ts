@@ -719,3 +719,40 @@ describe('HetznerProvider capacity configuration', () => {
     expect(() => harness({ placementFallbackEnabled: 'no' as unknown as boolean })).toThrow(ProviderError);
   });
 });
+
+describe('HetznerProvider: a lost answer across capacity and placement attempts', () => {
+  it('adopts the late server of an earlier attempt instead of failing on its name (and leaking it)', async () => {
+    // The first POST reaches the API only after the client gave up on it and its lookups found nothing; the retried
+    // POST meets a placement failure; by the placement retry the first server exists, and its name conflicts.
+    emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 3_000, times: 1 });
+    emulator.setCapacityFailure({ failure: 'placement_error', times: 1 });
+    const { provider } = harness({
+      timeoutMs: 1_000,
+      retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const outcome = await settle(() => provider.createVM(config()));
+
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.vm?.name).toBe('agent-1');
+    expect(emulator.leftovers().servers).toHaveLength(1);
+    expect(emulator.requestCount({ method: 'POST' })).toBe(3);
+  });
+
+  it('removes a server that landed late when the caller aborts during the placement pause', async () => {
+    emulator.injectFault({ method: 'POST', path: /\/servers$/, delayMs: 3_000, times: 1 });
+    emulator.setCapacityFailure({ failure: 'placement_error', times: 1 });
+    const { provider } = harness({
+      timeoutMs: 1_000,
+      retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const controller = new AbortController();
+    const reason = new Error('handler deadline');
+    const outcome = await settle(
+      () => provider.createVM(config(), { signal: controller.signal }),
+      () => setTimeout(() => controller.abort(reason), 4_000),
+    );
+
+    expect(outcome.error).toBe(reason);
+    expect(emulator.leftovers().servers).toEqual([]);
+  });
+});
