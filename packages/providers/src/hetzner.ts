@@ -21,7 +21,7 @@ import {
 import { createWithCapacity, type HetznerCapacityPolicy } from './hetzner-create.js';
 import { mapHetznerError, mapHetznerServer } from './hetzner-mappers.js';
 import { hetznerServerListSchema, hetznerServerResponseSchema } from './hetzner-schemas.js';
-import { HttpClient } from './http-client.js';
+import { DEFAULT_MAX_CONNECTIONS, HttpClient, maxConnectionsSchema } from './http-client.js';
 import { matchesLabels } from './labels.js';
 import { type RetryOptions, resolveRetryOptions, retryOptionsSchema } from './retry.js';
 import type {
@@ -117,6 +117,7 @@ const configSchema = z
       .optional(),
     apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     timeoutMs: z.number().int().positive().max(600_000).optional(),
+    maxConnections: maxConnectionsSchema,
     retry: retryOptionsSchema,
     image: imageSchema.optional(),
     placementRetryDelayMs: milliseconds(600_000),
@@ -196,6 +197,7 @@ export class HetznerProvider implements Provider {
       authHeaders: { Authorization: `Bearer ${valid.apiToken ?? valid.token}` },
       fetch: config.fetch,
       timeoutMs: this.#timeoutMs,
+      maxConnections: valid.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       retry: this.#retry,
       mapError: mapHetznerError,
       emit: this.#emit,

@@ -1,5 +1,6 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { completeAbortableResponse, providerDelay, throwIfProviderRequestAborted } from './abort.js';
+import { ConnectionSlots } from './concurrency.js';
 import {
   ProviderError,
   type ProviderErrorCategory,
@@ -39,6 +40,8 @@ export interface HttpClientConfig {
   /** Read at call time; `globalThis.fetch` when absent. */
   fetch?: typeof fetch | undefined;
   timeoutMs: number;
+  /** Most requests in flight at once; the rest wait their turn (the wait does not count against `timeoutMs`). */
+  maxConnections: number;
   retry: RetryOptions;
   mapError: (context: HttpErrorContext) => MappedHttpError;
   /** The provider's event sink (`onEvent` and `logger`). */
@@ -79,6 +82,12 @@ export interface HttpResult<Data> {
 type DataOf<Schema> = Schema extends z.ZodType ? z.output<Schema> : undefined;
 
 const REDACTED = '[REDACTED]';
+/** The default of `maxConnections`: Workers' limit of simultaneous open connections per request. */
+export const DEFAULT_MAX_CONNECTIONS = 6;
+/** The validation of `maxConnections`. */
+export const maxConnectionsSchema = z.number().int().min(1).max(256).optional();
+/** A connection slot outlives its request's timeout by this much before it is taken back from a vanished holder. */
+const SLOT_LEASE_MARGIN_MS = 5_000;
 
 /**
  * The thin fetch client shared by providers: base URL, auth, JSON and text bodies, per-request timeout, abort,
@@ -87,9 +96,11 @@ const REDACTED = '[REDACTED]';
 export class HttpClient {
   readonly #config: HttpClientConfig;
   readonly #secrets: readonly string[];
+  readonly #slots: ConnectionSlots;
 
   constructor(config: HttpClientConfig) {
     this.#config = config;
+    this.#slots = new ConnectionSlots(config.maxConnections);
     // Both the header value and the credential inside it ("Bearer <token>") are secrets.
     this.#secrets = Object.values(config.authHeaders).flatMap((value) => [
       value,
@@ -155,9 +166,25 @@ export class HttpClient {
     deadline: number,
   ): Promise<HttpResult<DataOf<Schema>>> {
     const callerSignal = request.signal;
+    throwIfProviderRequestAborted({ signal: callerSignal });
+    // Wait for a connection first: the timeout below covers the request itself, not its place in the queue.
+    const slot = await this.#slots.acquire(this.#config.timeoutMs + SLOT_LEASE_MARGIN_MS, callerSignal);
+    try {
+      return await this.#send(request, url, attempt, deadline);
+    } finally {
+      slot.release();
+    }
+  }
+
+  async #send<Schema extends z.ZodType | undefined>(
+    request: HttpRequest<Schema>,
+    url: string,
+    attempt: number,
+    deadline: number,
+  ): Promise<HttpResult<DataOf<Schema>>> {
+    const callerSignal = request.signal;
     // The last attempt gets what is left of the request's time, not a full timeout.
     const timeoutMs = Math.max(Math.min(this.#config.timeoutMs, deadline - Date.now()), 1);
-    throwIfProviderRequestAborted({ signal: callerSignal });
     // A timer of our own (not AbortSignal.timeout): cleared as soon as the answer is read, and driven by the same
     // clock as every other timer, so tests can run the whole client in virtual time.
     const timeout = new AbortController();

@@ -1,11 +1,18 @@
 import type { VMSize } from '@simple-agent-manager/shared';
 import { z } from 'zod';
-import { abortable, providerDelay, throwIfProviderRequestAborted, withAbortReason } from './abort.js';
+import {
+  abortable,
+  providerDelay,
+  rethrowIfProviderRequestAborted,
+  throwIfProviderRequestAborted,
+  withAbortReason,
+} from './abort.js';
 import { mapConcurrent } from './concurrency.js';
 import { createOnce } from './create-once.js';
 import { scalewayProjectIdSchema, scalewaySecretKeySchema } from './credentials.js';
 import { invalidInput, isProviderError, ProviderError, withMessage } from './errors.js';
 import { createEventSink } from './events.js';
+import { DEFAULT_MAX_CONNECTIONS, maxConnectionsSchema } from './http-client.js';
 import { isReservedLabelKey, matchesLabels } from './labels.js';
 import { type RetryOptions, resolveRetryOptions, retryOptionsSchema } from './retry.js';
 import {
@@ -122,6 +129,7 @@ const configSchema = z
     image: imageSchema.optional(),
     apiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     timeoutMs: z.number().int().positive().max(600_000).optional(),
+    maxConnections: maxConnectionsSchema,
     waitTimeoutMs: z.number().int().nonnegative().max(3_600_000).optional(),
     pollIntervalMs: z.number().int().positive().max(60_000).optional(),
     retry: retryOptionsSchema,
@@ -174,8 +182,14 @@ export class ScalewayProvider implements Provider {
   readonly #timeoutMs: number;
   readonly #waitTimeoutMs: number;
   readonly #pollIntervalMs: number;
-  /** (zone, label, commercial type) → image UUID; a promise, so concurrent creates share one lookup. */
-  readonly #images = new Map<string, Promise<string>>();
+  /** (zone, label, commercial type) → image UUID: settled results only, safe to share across requests. */
+  readonly #imageIds = new Map<string, string>();
+  /**
+   * Lookups in flight, each run by one caller with its own signal. Another caller may join one, but never inherits
+   * its failure: the owner's abort, its error, or (in Workers) the end of the request that started it make the
+   * joiner look the image up itself.
+   */
+  readonly #imageLookups = new Map<string, Promise<string>>();
 
   constructor(config: Omit<ScalewayProviderConfig, 'provider'> & { provider?: 'scaleway' }) {
     const valid = parseInput(PROVIDER, configSchema, config, 'config');
@@ -198,6 +212,7 @@ export class ScalewayProvider implements Provider {
       baseUrl: (valid.apiUrl ?? SCALEWAY_API_URL).replace(/\/+$/, ''),
       fetch: config.fetch,
       timeoutMs: this.#timeoutMs,
+      maxConnections: valid.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       retry: this.#retry,
       emit: createEventSink(PROVIDER, config.onEvent, config.logger),
     });
@@ -236,7 +251,7 @@ export class ScalewayProvider implements Provider {
     } catch (error) {
       // §4.1: an image the zone no longer has (a rotated Marketplace image) must not stay cached.
       if (isProviderError(error, 'not_found'))
-        this.#images.delete(imageKey(zone, valid.image ?? this.#image, commercialType));
+        this.#imageIds.delete(imageKey(zone, valid.image ?? this.#image, commercialType));
       throw error;
     }
     try {
@@ -394,20 +409,37 @@ export class ScalewayProvider implements Provider {
     if (UUID.test(image)) return image;
     const key = imageKey(zone, image, commercialType);
     const label = key.split('|')[1] as string;
-    let lookup = this.#images.get(key);
-    if (lookup === undefined) {
-      // Shared by every create that needs it, so it runs without any one caller's signal.
-      lookup = this.#lookupImage(zone, label, commercialType);
-      this.#images.set(key, lookup);
-      lookup.catch(() => this.#images.delete(key));
+    const known = this.#imageIds.get(key);
+    if (known !== undefined) return known;
+    const inFlight = this.#imageLookups.get(key);
+    if (inFlight !== undefined) {
+      try {
+        return await abortable(inFlight, { signal });
+      } catch (error) {
+        // Our own abort ends the call; anyone else's failure only means we look it up ourselves.
+        rethrowIfProviderRequestAborted(error, { signal });
+      }
     }
-    return abortable(lookup, { signal });
+    const lookup = this.#lookupImage(zone, label, commercialType, signal);
+    this.#imageLookups.set(key, lookup);
+    try {
+      const id = await lookup;
+      this.#imageIds.set(key, id);
+      return id;
+    } finally {
+      if (this.#imageLookups.get(key) === lookup) this.#imageLookups.delete(key);
+    }
   }
 
-  async #lookupImage(zone: string, label: string, commercialType: string): Promise<string> {
+  async #lookupImage(
+    zone: string,
+    label: string,
+    commercialType: string,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     let images: Awaited<ReturnType<ScalewayClient['localImages']>>;
     try {
-      images = await this.#client.localImages(zone, label);
+      images = await this.#client.localImages(zone, label, { signal });
     } catch (error) {
       if (isProviderError(error, 'not_found')) {
         throw invalidInput(PROVIDER, 'vm.image', `unknown image label "${label}" in ${zone}`);

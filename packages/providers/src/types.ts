@@ -189,6 +189,11 @@ export interface CommonProviderConfig {
   fetch?: typeof fetch | undefined;
   /** Per-request timeout in milliseconds. Default 30 000. */
   timeoutMs?: number | undefined;
+  /**
+   * Most requests this provider has in flight at once; the rest wait their turn, and the wait does not count against
+   * `timeoutMs`. Default 6: Cloudflare Workers allow six simultaneous open connections per request.
+   */
+  maxConnections?: number | undefined;
   /** Retry policy for retryable failures; see {@link RetryOptions} for defaults. */
   retry?: Partial<RetryOptions> | undefined;
   /**

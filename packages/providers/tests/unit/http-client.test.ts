@@ -34,6 +34,7 @@ function setup(responses: Array<Response | Error | 'hang'>, overrides: Partial<H
     authHeaders: { Authorization: `Bearer ${TOKEN}` },
     fetch: fetchStub as typeof fetch,
     timeoutMs: 200,
+    maxConnections: 6,
     retry: resolveRetryOptions({ baseDelayMs: 1, maxDelayMs: 5 }),
     mapError: ({ status, body }) => ({
       ...statusFallback(status),
@@ -306,5 +307,77 @@ describe('HttpClient time budget', () => {
     expect(failure.category).toBe('timeout');
     expect(failure.message).toContain('within 60 ms');
     expect(calls).toHaveLength(2);
+  });
+});
+
+describe('HttpClient connection limit', () => {
+  const slow =
+    (ms: number) =>
+    async (_url: string | URL | Request, init: RequestInit = {}) => {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, ms);
+        init.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(init.signal?.reason);
+        });
+      });
+      return json({ value: 1 });
+    };
+
+  it('holds at most maxConnections requests at once and queues the rest in order', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const fetchStub = async (url: string | URL | Request) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      order.push(String(url));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      inFlight--;
+      return json({ value: 1 });
+    };
+    const { client } = setup([], { fetch: fetchStub as typeof fetch, maxConnections: 2 });
+    const results = await Promise.all(
+      Array.from({ length: 7 }, (_, index) => client.request({ method: 'GET', path: `/n${index}`, schema })),
+    );
+    expect(results).toHaveLength(7);
+    expect(peak).toBe(2);
+    expect(order.map((url) => url.slice(url.lastIndexOf('/') + 1))).toEqual([
+      'n0',
+      'n1',
+      'n2',
+      'n3',
+      'n4',
+      'n5',
+      'n6',
+    ]);
+  });
+
+  it('does not count the time in the queue against timeoutMs', async () => {
+    // Each request takes 150 ms of a 200 ms timeout; one at a time, the third waits 300 ms before it starts.
+    const { client } = setup([], { fetch: slow(150) as typeof fetch, maxConnections: 1 });
+    const results = await Promise.all(
+      [1, 2, 3].map((index) => client.request({ method: 'GET', path: `/q${index}`, schema })),
+    );
+    expect(results.map((result) => result.data.value)).toEqual([1, 1, 1]);
+  });
+
+  it('rejects a queued request with the caller’s reason when it aborts, and frees nothing it never held', async () => {
+    let calls = 0;
+    const fetchStub = async (url: string | URL | Request, init: RequestInit = {}) => {
+      calls++;
+      return slow(50)(url, init);
+    };
+    const { client } = setup([], { fetch: fetchStub as typeof fetch, maxConnections: 1 });
+    const first = client.request({ method: 'GET', path: '/first', schema });
+    const controller = new AbortController();
+    const reason = new Error('gave up while queued');
+    const queued = client.request({ method: 'GET', path: '/queued', schema, signal: controller.signal });
+    const third = client.request({ method: 'GET', path: '/third', schema });
+    controller.abort(reason);
+    await expect(queued).rejects.toBe(reason);
+    await expect(first).resolves.toMatchObject({ status: 200 });
+    await expect(third).resolves.toMatchObject({ status: 200 });
+    expect(calls).toBe(2);
   });
 });

@@ -768,7 +768,20 @@ describe('ScalewayProvider edge cases', () => {
     });
   });
 
-  it('shares one image lookup between concurrent creates, even when one caller aborts', async () => {
+  it('shares one image lookup between concurrent creates, and reuses the settled id', async () => {
+    emulator.injectFault({ path: '/marketplace/*', delayMs: 50, times: 1 });
+    const scaleway = provider();
+    const [first, second] = await Promise.all([
+      scaleway.createVM(config({ name: 'first' })),
+      scaleway.createVM(config({ name: 'second' })),
+    ]);
+    expect([first.name, second.name]).toEqual(['first', 'second']);
+    expect(emulator.requestCount({ path: '/marketplace/' })).toBe(1);
+    await scaleway.createVM(config({ name: 'third' }));
+    expect(emulator.requestCount({ path: '/marketplace/' })).toBe(1);
+  });
+
+  it('never lets a caller inherit the abort of the caller whose lookup it joined', async () => {
     emulator.injectFault({ path: '/marketplace/*', delayMs: 50, times: 1 });
     const scaleway = provider();
     const controller = new AbortController();
@@ -777,8 +790,28 @@ describe('ScalewayProvider edge cases', () => {
     const second = scaleway.createVM(config({ name: 'second' }));
     controller.abort(reason);
     await expect(first).rejects.toBe(reason);
+    // The joiner looks the image up itself (the aborted lookup may or may not have reached the API), never
+    // hearing the other caller's reason; the id it found is then reused.
     expect((await second).name).toBe('second');
-    expect(emulator.requestCount({ path: '/marketplace/' })).toBe(1);
+    const lookups = emulator.requestCount({ path: '/marketplace/' });
+    expect(lookups).toBeGreaterThanOrEqual(1);
+    expect(lookups).toBeLessThanOrEqual(2);
+    await scaleway.createVM(config({ name: 'third' }));
+    expect(emulator.requestCount({ path: '/marketplace/' })).toBe(lookups);
+  });
+
+  it('never lets a caller inherit the failure of the lookup it joined', async () => {
+    emulator.injectFault({ path: '/marketplace/*', delayMs: 50, status: 503, times: 2 });
+    const scaleway = provider({ retry: { maxRetries: 0 } });
+    const [first, second] = await Promise.allSettled([
+      scaleway.createVM(config({ name: 'first' })),
+      scaleway.createVM(config({ name: 'second' })),
+    ]);
+    expect(first.status).toBe('rejected');
+    expect(second.status).toBe('rejected');
+    // The second tried on its own after the first's lookup failed: a failure is never cached.
+    expect(emulator.requestCount({ path: '/marketplace/' })).toBe(2);
+    expect((await scaleway.createVM(config({ name: 'third' }))).name).toBe('third');
   });
 
   it('copes with a server that vanished between the read and the action', async () => {
