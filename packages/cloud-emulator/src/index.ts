@@ -13,6 +13,7 @@ export type { FaultHandle, FaultRule } from './core/faults.js';
 export { createRandom, randomUuid } from './core/random.js';
 export type { EmulatorServer } from './core/server.js';
 export { startEmulatorServer } from './core/server.js';
+export type { HetznerActionRecord, HetznerActionResource } from './hetzner/actions.js';
 export type {
   HetznerCapacityFailure,
   HetznerCapacityFailureHandle,
@@ -23,8 +24,23 @@ export type { HetznerImageRecord } from './hetzner/catalog.js';
 export { HETZNER_EMULATOR_IMAGES } from './hetzner/catalog.js';
 export type { HetznerEmulatorOptions, HetznerServerRecord } from './hetzner/emulator.js';
 export { HETZNER_EMULATOR_TOKEN, HetznerEmulator } from './hetzner/emulator.js';
-export type { HetznerErrorExample } from './hetzner/errors.js';
-export { HETZNER_ERROR_EXAMPLES } from './hetzner/errors.js';
+export type { HetznerErrorDefinition, HetznerErrorExample } from './hetzner/errors.js';
+export { HETZNER_ERROR_EXAMPLES, HETZNER_VOLUME_ERRORS } from './hetzner/errors.js';
+export type { HetznerFailureHandle } from './hetzner/rules.js';
+export { HETZNER_VOLUME_SIZE_LIMITS } from './hetzner/validation.js';
+export type {
+  HetznerVolumeActionFailure,
+  HetznerVolumeActionFailureRule,
+  HetznerVolumeDelays,
+  HetznerVolumeRecord,
+  HetznerVolumeSpaceFailureRule,
+} from './hetzner/volumes.js';
+export {
+  HETZNER_MAX_VOLUMES_PER_SERVER,
+  HETZNER_VOLUME_ACTION_ERRORS,
+  HETZNER_VOLUME_DELAYS,
+} from './hetzner/volumes.js';
+export { SCALEWAY_BLOCK_VOLUME_DELAYS } from './scaleway/block-volumes.js';
 export type { ScalewayArch, ScalewayLocalImageType, ScalewayZone } from './scaleway/catalog.js';
 export {
   SCALEWAY_PUBLIC_IMAGES_ORGANIZATION,
@@ -42,8 +58,12 @@ export type { ScalewayErrorExample } from './scaleway/errors.js';
 export { SCALEWAY_ERROR_EXAMPLES, scalewayRateLimitFault } from './scaleway/errors.js';
 export type {
   ScalewayAvailability,
+  ScalewayBlockReferenceStatus,
+  ScalewayBlockVolumeDelays,
+  ScalewayBlockVolumeStatus,
   ScalewayIpRecord,
   ScalewayQuota,
+  ScalewaySeedBlockVolume,
   ScalewaySeedIp,
   ScalewaySeedServer,
   ScalewayServerLocation,
@@ -51,5 +71,6 @@ export type {
   ScalewayVolumeRecord,
   ScalewayVolumeType,
 } from './scaleway/records.js';
+export { SCALEWAY_MAX_SERVER_VOLUMES } from './scaleway/server-volumes.js';
 export type { ScalewayServerAction, ScalewayServerState } from './scaleway/servers.js';
 export { SCALEWAY_ALLOWED_ACTIONS, SCALEWAY_TRANSITION_DELAYS } from './scaleway/servers.js';

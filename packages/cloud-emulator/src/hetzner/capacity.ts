@@ -1,3 +1,5 @@
+import { type HetznerFailureHandle, HetznerFailureRules } from './rules.js';
+
 /** A reason a server create fails for capacity, as {@link HetznerCapacityFailureRule} selects it. */
 export type HetznerCapacityFailure = 'resource_unavailable' | 'placement_error' | 'unsupported_location';
 
@@ -14,11 +16,7 @@ export interface HetznerCapacityFailureRule {
 }
 
 /** A registered capacity failure; `hits` counts the creates it failed. */
-export interface HetznerCapacityFailureHandle {
-  readonly hits: number;
-  /** Stop the rule from failing further creates. */
-  remove(): void;
-}
+export type HetznerCapacityFailureHandle = HetznerFailureHandle;
 
 /** The status and error body each capacity failure answers with. */
 export const HETZNER_CAPACITY_ERRORS: Readonly<
@@ -43,42 +41,14 @@ export const HETZNER_CAPACITY_ERRORS: Readonly<
   },
 };
 
-interface ActiveRule {
-  readonly rule: Readonly<HetznerCapacityFailureRule>;
-  hits: number;
-}
-
 /** The capacity rules in force, matched in the order they were added. */
-export class HetznerCapacityPlan {
-  #rules: ActiveRule[] = [];
-
-  add(rule: HetznerCapacityFailureRule): HetznerCapacityFailureHandle {
-    const active: ActiveRule = { rule: { ...rule }, hits: 0 };
-    this.#rules.push(active);
-    return {
-      get hits() {
-        return active.hits;
-      },
-      remove: () => {
-        this.#rules = this.#rules.filter((candidate) => candidate !== active);
-      },
-    };
-  }
-
-  clear(): void {
-    this.#rules = [];
-  }
-
+export class HetznerCapacityPlan extends HetznerFailureRules<HetznerCapacityFailureRule> {
   /** The failure for a create of `serverType` in `location`, if a rule with times left matches (counting the hit). */
-  take(location: string, serverType: string): HetznerCapacityFailure | undefined {
-    for (const active of this.#rules) {
-      const { rule } = active;
-      if (rule.location !== undefined && rule.location !== location) continue;
-      if (rule.serverType !== undefined && rule.serverType !== serverType) continue;
-      if (rule.times !== undefined && active.hits >= rule.times) continue;
-      active.hits++;
-      return rule.failure;
-    }
-    return undefined;
+  failureFor(location: string, serverType: string): HetznerCapacityFailure | undefined {
+    return this.take(
+      (rule) =>
+        (rule.location === undefined || rule.location === location) &&
+        (rule.serverType === undefined || rule.serverType === serverType),
+    )?.failure;
   }
 }

@@ -1,13 +1,26 @@
 import { type Context, Hono } from 'hono';
 import { EmulatorBase, type EmulatorOptions, type InventoryItem } from '../core/emulator.js';
+import { actionJson, type HetznerActionRecord, HetznerActions, registerActionRoutes } from './actions.js';
 import {
   HETZNER_CAPACITY_ERRORS,
   type HetznerCapacityFailureHandle,
   type HetznerCapacityFailureRule,
   HetznerCapacityPlan,
 } from './capacity.js';
-import { findHetznerImage, HETZNER_EMULATOR_LOCATIONS, SERVER_TYPES } from './catalog.js';
+import { findHetznerImage, SERVER_TYPES } from './catalog.js';
+import { HetznerApiError, type HetznerErrorDefinition, serverNotFound } from './errors.js';
+import { paginate, pathId } from './listing.js';
+import type { HetznerFailureHandle } from './rules.js';
+import { type HetznerServerRecord, serverJson } from './servers.js';
 import { labelSelector, validateCreate } from './validation.js';
+import { registerVolumeRoutes } from './volume-routes.js';
+import {
+  type HetznerVolumeActionFailureRule,
+  type HetznerVolumeDelays,
+  type HetznerVolumeRecord,
+  type HetznerVolumeSpaceFailureRule,
+  HetznerVolumes,
+} from './volumes.js';
 
 /** Defaults of the Hetzner emulator. */
 export const HETZNER_EMULATOR_TOKEN = 'emulator-token-0000000000000000000000000000000000000000000000000000';
@@ -20,44 +33,32 @@ export interface HetznerEmulatorOptions extends EmulatorOptions {
   token?: string;
   /** Most servers the project may hold; further creates get `resource_limit_exceeded`. Default 10 000. */
   serverLimit?: number;
+  /** Most volumes the project may hold; further creates get `resource_limit_exceeded`. Default 10 000. */
+  volumeLimit?: number;
+  /** How long volume actions run, in emulated ms. Default {@link HETZNER_VOLUME_DELAYS}. */
+  volumeDelays?: Partial<HetznerVolumeDelays>;
 }
 
-/** A server as the emulator stores it. */
-export interface HetznerServerRecord {
-  id: number;
-  name: string;
-  status:
-    | 'initializing'
-    | 'starting'
-    | 'running'
-    | 'stopping'
-    | 'off'
-    | 'deleting'
-    | 'migrating'
-    | 'rebuilding';
-  created: string;
-  serverType: string;
-  location: string;
-  /** The catalog name of the image (a seeded server may carry any name). */
-  image: string;
-  labels: Record<string, string>;
-  userData: string;
-  ipv4: string;
-  ipId: number;
-  /** Bumped by each action so that transitions scheduled by an older action are ignored. */
-  generation: number;
-}
+export type { HetznerServerRecord } from './servers.js';
 
 type Json = Record<string, unknown>;
 
-/** A stateful fake of the Hetzner Cloud API v1 (servers and power actions). */
+/** One step of a server transition: after `delay`, `status`, and the `actions` it completes end. */
+interface TransitionStep {
+  delay: number;
+  status: HetznerServerRecord['status'];
+  actions?: HetznerActionRecord[];
+}
+
+/** A stateful fake of the Hetzner Cloud API v1: servers, power actions, volumes and action polling. */
 export class HetznerEmulator extends EmulatorBase {
   readonly token: string;
   readonly #serverLimit: number;
   readonly #servers = new Map<number, HetznerServerRecord>();
   readonly #capacity = new HetznerCapacityPlan();
+  readonly #actions = new HetznerActions();
+  readonly #volumes: HetznerVolumes;
   #nextId = 1_000_001;
-  #nextActionId = 1;
   readonly #app: Hono;
 
   constructor(options: HetznerEmulatorOptions = {}) {
@@ -72,6 +73,11 @@ export class HetznerEmulator extends EmulatorBase {
     );
     this.token = options.token ?? HETZNER_EMULATOR_TOKEN;
     this.#serverLimit = options.serverLimit ?? 10_000;
+    this.#volumes = new HetznerVolumes(
+      { clock: this.clock, actions: this.#actions, server: (id) => this.#servers.get(id) },
+      options.volumeLimit ?? 10_000,
+      options.volumeDelays,
+    );
     this.#app = this.#routes();
   }
 
@@ -97,6 +103,44 @@ export class HetznerEmulator extends EmulatorBase {
   /** Remove every rule set by {@link setCapacityFailure}. */
   clearCapacityFailures(): void {
     this.#capacity.clear();
+  }
+
+  /** The stored volume, for assertions. */
+  volume(id: number | string): HetznerVolumeRecord | undefined {
+    return this.#volumes.get(Number(id));
+  }
+
+  /** The stored action (server or volume), for assertions. */
+  action(id: number | string): HetznerActionRecord | undefined {
+    return this.#actions.get(Number(id));
+  }
+
+  /** Add a volume directly, in any status, attached (`server`, which must exist) or not, without a request. */
+  seedVolume(partial: Partial<Omit<HetznerVolumeRecord, 'id'>> = {}): HetznerVolumeRecord {
+    return this.#volumes.seed(partial);
+  }
+
+  /**
+   * Make `POST /volumes` in `rule.location` (any when absent) fail with 422 `no_space_left_in_location`, `rule.times`
+   * times (until removed when absent). Checked after validation and the name check, before the volume limit.
+   */
+  setVolumeSpaceFailure(rule: HetznerVolumeSpaceFailureRule = {}): HetznerFailureHandle {
+    return this.#volumes.addSpaceFailure(rule);
+  }
+
+  /** Remove every rule set by {@link setVolumeSpaceFailure}. */
+  clearVolumeSpaceFailures(): void {
+    this.#volumes.clearSpaceFailures();
+  }
+
+  /** Make matching attach / detach / resize actions end in `status: error` and change nothing. */
+  setVolumeActionFailure(rule: HetznerVolumeActionFailureRule = {}): HetznerFailureHandle {
+    return this.#volumes.addActionFailure(rule);
+  }
+
+  /** Remove every rule set by {@link setVolumeActionFailure}. */
+  clearVolumeActionFailures(): void {
+    this.#volumes.clearActionFailures();
   }
 
   /** Add a server directly, in any status, without a request. */
@@ -145,12 +189,24 @@ export class HetznerEmulator extends EmulatorBase {
         detail: { address: server.ipv4 },
       });
     }
+    for (const volume of this.#volumes.all()) {
+      items.push({
+        kind: 'volume',
+        id: String(volume.id),
+        zone: volume.location,
+        server: volume.server === null ? null : String(volume.server),
+        orphaned: volume.server === null,
+        detail: { name: volume.name, size: volume.size, status: volume.status, labels: { ...volume.labels } },
+      });
+    }
     return items;
   }
 
   protected resetState(): void {
     this.#servers.clear();
     this.#capacity.clear();
+    this.#volumes.clear();
+    this.#actions.clear();
   }
 
   #allocateIp(): string {
@@ -159,83 +215,37 @@ export class HetznerEmulator extends EmulatorBase {
   }
 
   #serverJson(server: HetznerServerRecord): Json {
-    const type = SERVER_TYPES[server.serverType];
-    const location = HETZNER_EMULATOR_LOCATIONS.find((candidate) => candidate.name === server.location);
-    return {
-      id: server.id,
-      name: server.name,
-      status: server.status,
-      created: server.created,
-      public_net: {
-        ipv4: {
-          id: server.ipId,
-          ip: server.ipv4,
-          blocked: false,
-          dns_ptr: `static.${server.ipv4}.clients.your-server.de`,
-        },
-        ipv6: null,
-        floating_ips: [],
-        firewalls: [],
-      },
-      private_net: [],
-      server_type: {
-        name: server.serverType,
-        cores: type?.cores ?? 1,
-        memory: type?.memory ?? 1,
-        disk: type?.disk ?? 10,
-        cpu_type: 'shared',
-      },
-      datacenter: {
-        name: `${server.location}-dc1`,
-        location: location ?? { name: server.location },
-      },
-      image: this.#imageJson(server.image),
-      labels: server.labels,
-      locked: false,
-      protection: { delete: false, rebuild: false },
-      included_traffic: 21_990_232_555_520,
-      outgoing_traffic: 0,
-      ingoing_traffic: 0,
-      rescue_enabled: false,
-      volumes: [],
-      load_balancers: [],
-      primary_disk_size: type?.disk ?? 10,
-      placement_group: null,
-    };
+    return serverJson(server, this.#volumes.attachedTo(server.id));
   }
 
-  /** A seeded server may carry an image outside the catalog; it renders with what is known of it. */
-  #imageJson(name: string): Json {
-    const image = findHetznerImage(name);
-    if (image !== undefined) return { ...image };
-    return { id: 0, name, type: 'system', os_flavor: 'unknown', os_version: null, description: name };
+  #action(command: string, serverId: number): HetznerActionRecord {
+    return this.#actions.start(command, [{ id: serverId, type: 'server' }]);
   }
 
-  #action(command: string, serverId: number): Json {
-    return {
-      id: this.#nextActionId++,
-      command,
-      status: 'running',
-      progress: 0,
-      started: new Date().toISOString(),
-      finished: null,
-      resources: [{ id: serverId, type: 'server' }],
-      error: null,
-    };
+  /** `{ action }` as it starts; the action then ends at once (it starts no transition). */
+  #instantAction(command: string, serverId: number): Json {
+    const action = this.#action(command, serverId);
+    const rendered = actionJson(action);
+    this.#actions.finish(action);
+    return rendered;
   }
 
-  /** Run `steps` in order, each after its delay, unless a newer action superseded this one. */
-  #transition(
-    server: HetznerServerRecord,
-    steps: ReadonlyArray<[number, HetznerServerRecord['status']]>,
-  ): void {
+  /**
+   * Run `steps` in order, each after its delay, unless a newer action superseded this one; each step ends the
+   * `actions` it names (a superseded or deleted server's actions end when their step falls due).
+   */
+  #transition(server: HetznerServerRecord, steps: readonly TransitionStep[]): void {
     const generation = ++server.generation;
     const run = (index: number) => {
       const step = steps[index];
       if (step === undefined) return;
-      this.clock.schedule(step[0], () => {
-        if (this.#servers.get(server.id) !== server || server.generation !== generation) return;
-        server.status = step[1];
+      this.clock.schedule(step.delay, () => {
+        const current = this.#servers.get(server.id) === server && server.generation === generation;
+        for (const later of current ? [step] : steps.slice(index)) {
+          for (const action of later.actions ?? []) this.#actions.finish(action);
+        }
+        if (!current) return;
+        server.status = step.status;
         run(index + 1);
       });
     };
@@ -244,12 +254,22 @@ export class HetznerEmulator extends EmulatorBase {
 
   #routes(): Hono {
     const app = new Hono().basePath('/v1');
+    app.onError((thrown, context) => {
+      if (thrown instanceof HetznerApiError) return context.json(thrown.body, thrown.status);
+      // An emulator bug, not an API answer: as Hono's default handler does.
+      console.error(thrown);
+      return context.text('Internal Server Error', 500);
+    });
     app.use('*', async (context, next) => {
       const header = context.req.header('authorization');
       if (header !== `Bearer ${this.token}`)
         return error(context, 401, 'unauthorized', 'unable to authenticate');
       await next();
     });
+    // Before the server and volume routes, which would read `/volumes/actions` as the volume `actions`.
+    registerActionRoutes(app, this.#actions, (type, id) =>
+      type === 'server' ? this.#servers.has(id) : this.#volumes.get(id) !== undefined,
+    );
 
     app.post('/servers', async (context) => {
       const body = (await context.req.json().catch(() => undefined)) as Json | undefined;
@@ -271,7 +291,7 @@ export class HetznerEmulator extends EmulatorBase {
       // A type the catalog does not offer in a location answers like one sold out there: production answered 422
       // "unsupported location for server type" for that case, not 412 resource_unavailable.
       const failure = type.locations.includes(location)
-        ? this.#capacity.take(location, serverType)
+        ? this.#capacity.failureFor(location, serverType)
         : 'unsupported_location';
       if (failure !== undefined) {
         const { status, code, message } = HETZNER_CAPACITY_ERRORS[failure];
@@ -290,25 +310,21 @@ export class HetznerEmulator extends EmulatorBase {
         labels: (body.labels as Record<string, string> | undefined) ?? {},
         userData: (body.user_data as string | undefined) ?? '',
       });
-      if (start)
+      const created = this.#action('create_server', server.id);
+      const started = start ? this.#action('start_server', server.id) : undefined;
+      const actions = { action: actionJson(created), next_actions: started ? [actionJson(started)] : [] };
+      if (started === undefined) this.#actions.finish(created);
+      else {
         this.#transition(server, [
-          [DELAYS.boot, 'starting'],
-          [DELAYS.start, 'running'],
+          { delay: DELAYS.boot, status: 'starting', actions: [created] },
+          { delay: DELAYS.start, status: 'running', actions: [started] },
         ]);
-      return context.json(
-        {
-          server: this.#serverJson(server),
-          action: this.#action('create_server', server.id),
-          next_actions: start ? [this.#action('start_server', server.id)] : [],
-          root_password: null,
-        },
-        201,
-      );
+      }
+      return context.json({ server: this.#serverJson(server), ...actions, root_password: null }, 201);
     });
 
     app.get('/servers', (context) => {
-      const perPage = Math.min(Number(context.req.query('per_page') ?? 25) || 25, 50);
-      const page = Math.max(Number(context.req.query('page') ?? 1) || 1, 1);
+      const url = new URL(context.req.url);
       const selector = context.req.query('label_selector');
       const name = context.req.query('name');
       const status = context.req.query('status');
@@ -326,42 +342,36 @@ export class HetznerEmulator extends EmulatorBase {
         )
         .filter(matches)
         .sort((a, b) => a.id - b.id);
-      const lastPage = Math.max(Math.ceil(servers.length / perPage), 1);
-      return context.json({
-        servers: servers
-          .slice((page - 1) * perPage, page * perPage)
-          .map((server) => this.#serverJson(server)),
-        meta: {
-          pagination: {
-            page,
-            per_page: perPage,
-            previous_page: page > 1 ? page - 1 : null,
-            next_page: page < lastPage ? page + 1 : null,
-            last_page: lastPage,
-            total_entries: servers.length,
-          },
-        },
-      });
+      return context.json(paginate('servers', servers, url, (server) => this.#serverJson(server)));
     });
 
-    app.get('/servers/:id', (context) => {
-      const server = this.#servers.get(Number(context.req.param('id')));
-      if (server === undefined) return notFound(context, context.req.param('id'));
-      return context.json({ server: this.#serverJson(server) });
-    });
+    app.get('/servers/:id', (context) => context.json({ server: this.#serverJson(this.#serverOf(context)) }));
 
     app.delete('/servers/:id', (context) => {
-      const server = this.#servers.get(Number(context.req.param('id')));
-      if (server === undefined) return notFound(context, context.req.param('id'));
-      // Hetzner deletes in any state; the server and its primary IP are gone at once.
+      const server = this.#serverOf(context);
+      // Hetzner deletes in any state; the server and its primary IP are gone at once. Its volumes are detached, never
+      // deleted (docs/hetzner-api.md "Volumes").
       this.#servers.delete(server.id);
-      return context.json({ action: this.#action('delete_server', server.id) });
+      this.#volumes.detachAll(server.id);
+      return context.json({ action: this.#instantAction('delete_server', server.id) });
     });
 
     app.post('/servers/:id/actions/:action', (context) => {
-      const server = this.#servers.get(Number(context.req.param('id')));
-      if (server === undefined) return notFound(context, context.req.param('id'));
+      const server = this.#serverOf(context);
       const action = context.req.param('action');
+      const transition = (steps: ReadonlyArray<readonly [number, HetznerServerRecord['status']]>) => {
+        const record = this.#action(`${action}_server`, server.id);
+        const rendered = actionJson(record);
+        this.#transition(
+          server,
+          steps.map(([delay, status], index) => ({
+            delay,
+            status,
+            ...(index === steps.length - 1 ? { actions: [record] } : {}),
+          })),
+        );
+        return context.json({ action: rendered }, 201);
+      };
       switch (action) {
         case 'poweron':
           if (
@@ -370,40 +380,41 @@ export class HetznerEmulator extends EmulatorBase {
             server.status !== 'initializing'
           ) {
             server.status = 'starting';
-            this.#transition(server, [[DELAYS.start, 'running']]);
+            return transition([[DELAYS.start, 'running']]);
           }
           break;
         case 'poweroff':
         case 'shutdown':
           if (server.status !== 'off') {
             server.status = 'stopping';
-            this.#transition(server, [[DELAYS.stop, 'off']]);
+            return transition([[DELAYS.stop, 'off']]);
           }
           break;
         case 'reboot':
           server.status = 'starting';
-          this.#transition(server, [[DELAYS.start, 'running']]);
-          break;
+          return transition([[DELAYS.start, 'running']]);
         default:
           return error(context, 404, 'not_found', `action ${action} not found`);
       }
-      return context.json({ action: this.#action(`${action}_server`, server.id) }, 201);
+      // Nothing to do (already in or heading for the state): the action succeeds at once.
+      return context.json({ action: this.#instantAction(`${action}_server`, server.id) }, 201);
     });
+
+    registerVolumeRoutes(app, this.#volumes);
 
     app.notFound((context) => error(context, 404, 'not_found', 'not found'));
     return app;
   }
+
+  #serverOf(context: Context): HetznerServerRecord {
+    const raw = context.req.param('id') ?? '';
+    const id = pathId(raw);
+    const server = id === undefined ? undefined : this.#servers.get(id);
+    if (server === undefined) throw serverNotFound(raw);
+    return server;
+  }
 }
 
-function error(
-  context: Context,
-  status: 400 | 401 | 403 | 404 | 409 | 412 | 422,
-  code: string,
-  message: string,
-) {
+function error(context: Context, status: HetznerErrorDefinition['status'], code: string, message: string) {
   return context.json({ error: { code, message, details: {} } }, status);
-}
-
-function notFound(context: Context, id: string) {
-  return error(context, 404, 'not_found', `server with ID ${id} not found`);
 }

@@ -18,18 +18,18 @@ export function validateCreate(body: Record<string, unknown>): string | undefine
   ) {
     return 'user_data must be a string of at most 32 KiB';
   }
-  if (labels !== undefined) {
-    if (typeof labels !== 'object' || labels === null) return 'labels must be an object';
-    for (const [key, value] of Object.entries(labels)) {
-      const keyName = key.slice(key.lastIndexOf('/') + 1);
-      if (
-        keyName === '' ||
-        !LABEL_PART.test(keyName) ||
-        typeof value !== 'string' ||
-        !LABEL_PART.test(value)
-      ) {
-        return `invalid label ${key}`;
-      }
+  return validateLabels(labels);
+}
+
+/** Why a `labels` field is invalid (keys and values per docs/hetzner-api.md "Servers"), or `undefined`. */
+export function validateLabels(labels: unknown): string | undefined {
+  if (labels === undefined) return undefined;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels))
+    return 'labels must be an object';
+  for (const [key, value] of Object.entries(labels)) {
+    const keyName = key.slice(key.lastIndexOf('/') + 1);
+    if (keyName === '' || !LABEL_PART.test(keyName) || typeof value !== 'string' || !LABEL_PART.test(value)) {
+      return `invalid label ${key}`;
     }
   }
   return undefined;
@@ -64,4 +64,23 @@ export function labelSelector(
       return (labels) => term in labels;
     });
   return (resource) => terms.every((term) => term(resource.labels));
+}
+
+/** docs/hetzner-api.md "Volumes": sizes in GB, from 10 to 10 240 (10 TB). */
+export const HETZNER_VOLUME_SIZE_LIMITS = { min: 10, max: 10_240 } as const;
+/** docs/hetzner-api.md "Volumes": alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric, at most 64. */
+const VOLUME_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+
+/** True for an integer number of GB within {@link HETZNER_VOLUME_SIZE_LIMITS}. */
+export function isVolumeSize(size: unknown): size is number {
+  return (
+    Number.isInteger(size) &&
+    (size as number) >= HETZNER_VOLUME_SIZE_LIMITS.min &&
+    (size as number) <= HETZNER_VOLUME_SIZE_LIMITS.max
+  );
+}
+
+/** True for a name a volume may carry. */
+export function isVolumeName(name: unknown): name is string {
+  return typeof name === 'string' && VOLUME_NAME.test(name);
 }

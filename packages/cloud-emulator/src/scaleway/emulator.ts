@@ -6,6 +6,7 @@ import {
   type InventoryItem,
 } from '../core/emulator.js';
 import { createRandom, randomUuid } from '../core/random.js';
+import { ScalewayBlockVolumes } from './block-volumes.js';
 import type { ScalewayZone } from './catalog.js';
 import {
   SCALEWAY_MARKETPLACE_LABELS,
@@ -13,16 +14,23 @@ import {
   type ScalewayLocalImageType,
   scalewayImageId,
 } from './catalog.js';
+import { ScalewayIps } from './ips.js';
+import { ScalewayLocalVolumes } from './local-volumes.js';
 import type {
   ScalewayAvailability,
+  ScalewayBlockVolumeDelays,
   ScalewayIpRecord,
   ScalewayQuota,
+  ScalewaySeedBlockVolume,
   ScalewaySeedIp,
   ScalewaySeedServer,
   ScalewayServerRecord,
   ScalewayVolumeRecord,
 } from './records.js';
+import type { ScalewayResources } from './route-context.js';
 import { createScalewayRouter } from './routes.js';
+import { ScalewayServers } from './server-store.js';
+import { ScalewayServerVolumes } from './server-volumes.js';
 import { ScalewayState } from './state.js';
 
 /** The secret key the emulator accepts by default (a UUID, as real secret keys are). */
@@ -42,6 +50,11 @@ export interface ScalewayEmulatorOptions extends EmulatorOptions {
   organizationId?: string;
   /** Per-project limits. Default: none. */
   quota?: ScalewayQuota;
+  /**
+   * How long the Block view lags behind (creating, updating, attaching, detaching), in emulated milliseconds.
+   * Default `SCALEWAY_BLOCK_VOLUME_DELAYS`.
+   */
+  blockVolumeDelays?: Partial<ScalewayBlockVolumeDelays>;
 }
 
 /** Emulated hosts answer with the API gateway's header (docs/scaleway-api.md §2.1). */
@@ -49,14 +62,16 @@ const GATEWAY_SERVER_HEADER = 'Scaleway API Gateway (fr-par-1;edge02)';
 
 /**
  * A stateful fake of the Scaleway APIs a provider needs: Instance v1 (servers, actions, user data, images,
- * products, local volumes, flexible IPs), Block v1 volumes, Marketplace v2 local images and Account v3 projects,
- * following `docs/scaleway-api.md`.
+ * products, local volumes, flexible IPs, attaching and detaching volumes), Block v1 / v1alpha1 volumes (create,
+ * get, list, update, delete, their lag behind the server's view on the emulator clock), Marketplace v2 local images
+ * and Account v3 projects, following `docs/scaleway-api.md`.
  */
 export class ScalewayEmulator extends EmulatorBase {
   readonly secretKey: string;
   readonly projectId: string;
   readonly organizationId: string;
   readonly #state: ScalewayState;
+  readonly #resources: ScalewayResources;
   readonly #app: Hono<{ Bindings: { body: string } }>;
   readonly #requestIdRandom: () => number;
 
@@ -81,7 +96,8 @@ export class ScalewayEmulator extends EmulatorBase {
       clock: this.clock,
       random: this.random,
     });
-    this.#app = createScalewayRouter(this.#state, this.secretKey);
+    this.#resources = scalewayResources(this.#state, options.blockVolumeDelays ?? {});
+    this.#app = createScalewayRouter(this.#resources, this.secretKey);
   }
 
   /** Every answer, faults included, carries the gateway's `Server` and a fresh `X-Request-Id` (§2.1). */
@@ -101,17 +117,32 @@ export class ScalewayEmulator extends EmulatorBase {
 
   /** Add a server without a request, in any state (transient states then settle through the clock). */
   seedServer(seed: ScalewaySeedServer = {}): ScalewayServerRecord {
-    return this.#state.seedServer(seed);
+    return this.#resources.servers.seed(seed);
   }
 
   /** Add `count` servers like `template`, named `<template.name ?? 'seeded'>-<index>` (fast path for big lists). */
   seedServers(count: number, template: ScalewaySeedServer = {}): ScalewayServerRecord[] {
-    return this.#state.seedServers(count, template);
+    return this.#resources.servers.seedMany(count, template);
   }
 
   /** Add a flexible IP, detached or attached to a server. */
   seedFlexibleIp(seed: ScalewaySeedIp = {}): ScalewayIpRecord {
-    return this.#state.seedIp(seed);
+    return this.#resources.ips.seed(seed);
+  }
+
+  /** Add a Block volume without a request, `available`, or attached (reference `attached`) to `seed.serverId`. */
+  seedBlockVolume(seed: ScalewaySeedBlockVolume = {}): ScalewayVolumeRecord {
+    return this.#resources.serverVolumes.seedBlockVolume(seed);
+  }
+
+  /** The current Block lag (see {@link ScalewayEmulatorOptions.blockVolumeDelays}). */
+  get blockVolumeDelays(): Readonly<ScalewayBlockVolumeDelays> {
+    return this.#resources.blockVolumes.delays;
+  }
+
+  /** Change some of the Block lags; steps already scheduled keep their time. */
+  setBlockVolumeDelays(delays: Partial<ScalewayBlockVolumeDelays>): void {
+    this.#resources.blockVolumes.setDelays(delays);
   }
 
   /** The stored server (live record), or `undefined` once it is gone. */
@@ -123,6 +154,11 @@ export class ScalewayEmulator extends EmulatorBase {
   /** Every stored server, in creation order. */
   servers(): ScalewayServerRecord[] {
     return [...this.#state.servers.values()];
+  }
+
+  /** Every stored volume, local and Block, in creation order. */
+  volumes(): ScalewayVolumeRecord[] {
+    return [...this.#state.volumes.values()];
   }
 
   /** The stored volume (local or SBS), or `undefined`. */
@@ -168,4 +204,17 @@ export class ScalewayEmulator extends EmulatorBase {
   protected resetState(): void {
     this.#state.reset();
   }
+}
+
+/** The resource modules around one shared state; servers delegate to the volume and IP modules. */
+function scalewayResources(
+  state: ScalewayState,
+  blockVolumeDelays: Partial<ScalewayBlockVolumeDelays>,
+): ScalewayResources {
+  const ips = new ScalewayIps(state);
+  const localVolumes = new ScalewayLocalVolumes(state);
+  const blockVolumes = new ScalewayBlockVolumes(state, blockVolumeDelays);
+  const serverVolumes = new ScalewayServerVolumes(state, localVolumes, blockVolumes);
+  const servers = new ScalewayServers(state, serverVolumes, ips);
+  return { state, servers, serverVolumes, localVolumes, blockVolumes, ips };
 }

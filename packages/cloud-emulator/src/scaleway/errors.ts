@@ -157,9 +157,20 @@ const UUID_EXAMPLE = '11111111-2222-4333-8444-555555555555';
 export const SCALEWAY_ERROR_EXAMPLES: readonly ScalewayErrorExample[] = [
   ...[
     ['not_found', notFound('instance_server', UUID_EXAMPLE)],
+    ['not_found (Block volume)', notFound('volume', UUID_EXAMPLE)],
     [
       'invalid_arguments',
       invalidArguments([{ argument_name: 'name', reason: 'required', help_message: 'required' }]),
+    ],
+    [
+      'invalid_arguments (volume not attached)',
+      invalidArguments([
+        {
+          argument_name: 'volume_id',
+          reason: 'constraint',
+          help_message: `Volume ${UUID_EXAMPLE} is not attached to this server`,
+        },
+      ]),
     ],
     ['invalid_request_error (wrong state)', invalidRequest('server should be running')],
     ['invalid_request_error (powered off)', invalidRequest('instance should be powered off')],
@@ -169,9 +180,13 @@ export const SCALEWAY_ERROR_EXAMPLES: readonly ScalewayErrorExample[] = [
     ['permissions_denied', permissionsDenied('write', 'server')],
     ['quotas_exceeded', quotasExceeded([{ resource: 'instances_dev1_m', quota: 1, current: 1 }])],
     ['transient_state', transientState('instance_server', UUID_EXAMPLE, 'starting')],
+    ['transient_state (Block volume)', transientState('volume', UUID_EXAMPLE, 'updating')],
     ['out_of_stock', outOfStock('DEV1-M')],
     ['locked', locked('instance_server', UUID_EXAMPLE)],
-    ['precondition_failed', preconditionFailed('volume_in_use', 'detach the volume first')],
+    [
+      'precondition_failed',
+      preconditionFailed('resource_still_in_use', 'the volume is attached to a server; detach it first'),
+    ],
   ].map(([name, error]) => ({
     name: name as string,
     status: (error as ScalewayApiError).status,

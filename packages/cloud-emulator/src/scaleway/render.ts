@@ -1,5 +1,7 @@
+import { blockVolumeStatus, blockVolumeType } from './block-volumes.js';
 import { catalogImage, derivedUuid, instanceImageJson, SCALEWAY_SERVER_TYPES } from './catalog.js';
 import type { ScalewayApiError } from './errors.js';
+import { serverIps } from './ips.js';
 import type { ScalewayIpRecord, ScalewayServerRecord, ScalewayVolumeRecord } from './records.js';
 import { SCALEWAY_ALLOWED_ACTIONS } from './servers.js';
 import type { ScalewayState } from './state.js';
@@ -53,13 +55,18 @@ export function serverIpJson(ip: ScalewayIpRecord): Json {
   };
 }
 
-/** VolumeServer, the element of a server's `volumes` map: full for `l_ssd`, five fields for SBS (§3). */
+/**
+ * VolumeServer, the element of a server's `volumes` map: full for `l_ssd`, five fields for SBS (§3, §15.9), whose
+ * `state` is `attaching` until the Block reference is attached.
+ */
 function volumeServerJson(volume: ScalewayVolumeRecord, server: ScalewayServerRecord): Json {
+  const boot = server.bootVolumeId === volume.id;
   if (volume.volumeType === 'sbs_volume') {
-    return { boot: false, volume_type: 'sbs_volume', id: volume.id, state: 'available', zone: volume.zone };
+    const state = volume.referenceStatus === 'attaching' ? 'attaching' : 'available';
+    return { boot, volume_type: 'sbs_volume', id: volume.id, state, zone: volume.zone };
   }
   return {
-    boot: false,
+    boot,
     id: volume.id,
     name: volume.name,
     volume_type: 'l_ssd',
@@ -84,7 +91,7 @@ export function serverJson(server: ScalewayServerRecord, state: ScalewayState): 
     const volume = state.volumes.get(volumeId);
     if (volume !== undefined) volumes[slot] = volumeServerJson(volume, server);
   }
-  const publicIps = state.serverIps(server).map(serverIpJson);
+  const publicIps = serverIps(state, server).map(serverIpJson);
   return {
     id: server.id,
     name: server.name,
@@ -150,8 +157,11 @@ export function localVolumeJson(volume: ScalewayVolumeRecord, state: ScalewaySta
   };
 }
 
-/** The bare Block API volume: `status` `in_use` with a reference while attached, else `available` (§6.1). */
-export function blockVolumeJson(volume: ScalewayVolumeRecord): Json {
+/** The Block API versions served; v1alpha1 volumes have no `kms_key_id` (docs/scaleway-api.md §15.1). */
+export type BlockApiVersion = 'v1' | 'v1alpha1';
+
+/** The bare Block API volume (docs/scaleway-api.md §15.2), keys in the recorded order. */
+export function blockVolumeJson(volume: ScalewayVolumeRecord, version: BlockApiVersion = 'v1'): Json {
   const references =
     volume.serverId === null
       ? []
@@ -162,24 +172,24 @@ export function blockVolumeJson(volume: ScalewayVolumeRecord): Json {
             product_resource_id: volume.serverId,
             created_at: modernDate(volume.referenceCreatedAt),
             type: 'exclusive',
-            status: 'attached',
+            status: volume.referenceStatus ?? 'attached',
           },
         ];
   return {
     id: volume.id,
     name: volume.name,
-    // §4.2: SBS roots are 5 000 IOPS volumes (`sbs_5k`).
-    type: 'sbs_5k',
+    type: blockVolumeType(volume.perfIops),
     size: volume.size,
     project_id: volume.project,
     created_at: modernDate(volume.creationDate),
     updated_at: modernDate(volume.modificationDate),
     references,
     parent_snapshot_id: volume.parentSnapshotId,
-    status: references.length > 0 ? 'in_use' : 'available',
+    status: blockVolumeStatus(volume),
     tags: volume.tags,
-    specs: { perf_iops: 5000, class: 'sbs' },
+    specs: { perf_iops: volume.perfIops, class: 'sbs' },
     last_detached_at: modernDate(volume.lastDetachedAt),
+    ...(version === 'v1' ? { kms_key_id: volume.kmsKeyId } : {}),
     zone: volume.zone,
   };
 }
