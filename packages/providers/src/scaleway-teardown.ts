@@ -1,0 +1,192 @@
+import { providerDelay, throwIfProviderRequestAborted } from './abort.js';
+import { isProviderError, ProviderError } from './errors.js';
+import type { CallOptions } from './scaleway-client.js';
+import { SCALEWAY_PROVIDER, type ScalewayContext } from './scaleway-config.js';
+import { readScalewayServer } from './scaleway-listing.js';
+import type { ScalewayServer } from './scaleway-schemas.js';
+
+/** How many state changes one delete follows before giving up (each is a re-read after a refusal or a wait). */
+const MAX_DELETE_STEPS = 8;
+const MAX_POLL_INTERVAL_MS = 5_000;
+
+/** A wait's budget: where it must stop, the caller's signal and the values to keep out of errors. */
+interface WaitBudget extends CallOptions {
+  deadline: number;
+}
+
+/**
+ * Delete a server from any state, then the volumes it leaves (§6.4). Waits only for a transient state to settle
+ * or a block volume to detach, at most `waitTimeoutMs` from now. Once the server is gone its volumes are deleted
+ * even if the caller aborts meanwhile: stopping half-way would leave them behind with nothing pointing at them.
+ */
+export async function destroyScalewayServer(
+  context: ScalewayContext,
+  zone: string,
+  server: ScalewayServer,
+  call: CallOptions,
+): Promise<void> {
+  const budget: WaitBudget = { ...call, deadline: Date.now() + context.waitTimeoutMs };
+  // Every volume seen on any read: the server may show volumes a later read no longer lists (§6.4).
+  const volumes = new Map<string, string>();
+  const remember = (read: ScalewayServer | undefined) => {
+    for (const volume of Object.values(read?.volumes ?? {})) {
+      volumes.set(volume.id, volume.volume_type ?? 'l_ssd');
+    }
+    return read;
+  };
+  let current = remember(server);
+  let terminated = false;
+  for (let step = 0, delay = context.pollIntervalMs; current !== undefined; step++) {
+    if (step >= MAX_DELETE_STEPS) {
+      throw conflict(
+        `server ${zone}/${server.id} kept refusing to be deleted (${current.state}); try again`,
+        true,
+      );
+    }
+    const id: string = current.id;
+    if (current.protected === true) {
+      throw conflict(`server ${zone}/${id} is protected; remove its protection to delete it`, false);
+    }
+    let outcome: 'done' | 'gone' | 'refused' = 'refused';
+    switch (current.state) {
+      case 'running':
+      case 'stopped in place':
+        // §6.2: terminate is the fast path from these states and removes the l_ssd volumes itself.
+        // Sent without the caller's signal: a request cut off mid-way may still delete the server, and then
+        // nothing would delete its volumes.
+        outcome = await stateChange(() =>
+          context.client.action(zone, id, 'terminate', { secrets: budget.secrets }),
+        );
+        terminated = outcome === 'done';
+        break;
+      case 'stopped':
+        // §6.1: DELETE works only when stopped, and leaves every volume behind.
+        outcome = await stateChange(() => context.client.deleteServer(zone, id, { secrets: budget.secrets }));
+        break;
+      case 'starting':
+      case 'stopping':
+        current = remember(await waitForStable(context, zone, id, budget));
+        continue;
+      case 'locked':
+        throw conflict(`server ${zone}/${id} is locked by Scaleway and cannot be deleted now`, false);
+      default:
+        throw conflict(`server ${zone}/${id} is in an unknown state "${current.state}"`, false);
+    }
+    if (outcome !== 'refused') break;
+    // Refused because the state moved (§5.5): give it a moment, then look again.
+    await pause(context, delay, budget, `server ${zone}/${id} to accept its deletion`);
+    delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS);
+    current = remember(await readScalewayServer(context, zone, id, budget));
+  }
+  // After our terminate only the block volumes remain (detached, not deleted, §6.2); otherwise any may remain.
+  const remaining = [...volumes]
+    .map(([id, type]) => ({ id, type }))
+    .filter((volume) => !terminated || volume.type === 'sbs_volume');
+  await deleteVolumes(context, zone, server, remaining, {
+    deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs),
+    secrets: budget.secrets,
+  });
+  throwIfProviderRequestAborted(budget);
+}
+
+/** Delete every remaining volume of a deleted server; any left is named in one error (and reported). */
+async function deleteVolumes(
+  context: ScalewayContext,
+  zone: string,
+  server: ScalewayServer,
+  remaining: ReadonlyArray<{ id: string; type: string }>,
+  budget: WaitBudget,
+): Promise<void> {
+  const results = await Promise.allSettled(
+    remaining.map((volume) => deleteVolume(context, zone, volume, budget)),
+  );
+  const failures = results.flatMap((result) =>
+    result.status === 'rejected' ? [result.reason as unknown] : [],
+  );
+  if (failures.length === 0) return;
+  const left = remaining.filter((_, index) => results[index]?.status === 'rejected');
+  const first = failures[0];
+  const error = new ProviderError({
+    provider: SCALEWAY_PROVIDER,
+    category: isProviderError(first) ? first.category : 'unknown',
+    retryable: false,
+    message: `Server ${zone}/${server.id} is deleted but ${left.length} volume(s) remain: ${left
+      .map((volume) => `${volume.id} (${volume.type})`)
+      .join(', ')}; delete them through the Instance or Block API`,
+  });
+  error.cleanupErrors.push(...failures);
+  context.client.http.cleanupFailed(undefined, error, `volumes of server ${zone}/${server.id}`);
+  throw error;
+}
+
+/** Run a state-changing request: `done`, `gone` (the server no longer exists) or `refused` by the server's state. */
+async function stateChange(request: () => Promise<void>): Promise<'done' | 'gone' | 'refused'> {
+  try {
+    await request();
+    return 'done';
+  } catch (error) {
+    if (isProviderError(error, 'not_found')) return 'gone';
+    if (isProviderError(error, 'conflict') && error.code !== 'locked') return 'refused';
+    throw error;
+  }
+}
+
+/** §6.4 step 6: l_ssd through the Instance API, sbs through the Block API once detached; 404 means done. */
+async function deleteVolume(
+  context: ScalewayContext,
+  zone: string,
+  volume: { id: string; type: string },
+  budget: WaitBudget,
+): Promise<void> {
+  const remove =
+    volume.type === 'sbs_volume'
+      ? () => context.client.deleteBlockVolume(zone, volume.id, budget)
+      : () => context.client.deleteLocalVolume(zone, volume.id, budget);
+  for (let delay = context.pollIntervalMs; ; delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)) {
+    try {
+      await remove();
+      return;
+    } catch (error) {
+      if (isProviderError(error, 'not_found')) return;
+      // Still attached or detaching (§6.3: the CLI waits for "available" with no references).
+      if (!isProviderError(error, 'conflict')) throw error;
+      await pause(context, delay, budget, `volume ${zone}/${volume.id} to be released`);
+    }
+  }
+}
+
+/** Poll until the server leaves starting/stopping; `undefined` once it is gone. */
+async function waitForStable(
+  context: ScalewayContext,
+  zone: string,
+  id: string,
+  budget: WaitBudget,
+): Promise<ScalewayServer | undefined> {
+  for (let delay = context.pollIntervalMs; ; delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)) {
+    await pause(context, delay, budget, `server ${zone}/${id} to leave its transient state`);
+    const server = await readScalewayServer(context, zone, id, budget);
+    if (server === undefined || (server.state !== 'starting' && server.state !== 'stopping')) return server;
+  }
+}
+
+async function pause(
+  context: ScalewayContext,
+  delay: number,
+  budget: WaitBudget,
+  what: string,
+): Promise<void> {
+  const remaining = budget.deadline - Date.now();
+  if (remaining <= 0) {
+    throw new ProviderError({
+      provider: SCALEWAY_PROVIDER,
+      category: 'timeout',
+      retryable: true,
+      message: `Gave up waiting for ${what} after ${context.waitTimeoutMs} ms`,
+    });
+  }
+  await providerDelay(Math.min(delay, remaining), budget);
+}
+
+function conflict(message: string, retryable: boolean): ProviderError {
+  return new ProviderError({ provider: SCALEWAY_PROVIDER, category: 'conflict', retryable, message });
+}
