@@ -1,6 +1,8 @@
 import { HttpClient, type HttpClientConfig } from './http-client.js';
 import { mapScalewayError } from './scaleway-mappers.js';
 import {
+  scalewayBlockVolumeListSchema,
+  scalewayBlockVolumeSchema,
   scalewayLocalImageListSchema,
   scalewayServerListSchema,
   scalewayServerResponseSchema,
@@ -132,6 +134,83 @@ export class ScalewayClient {
     await this.http.request({
       method: 'DELETE',
       path: `/block/v1/zones/${zone}/volumes/${id}`,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  /** §15.3: a new empty Block volume; 200 with the bare object in `creating`. */
+  async createBlockVolume(zone: string, body: Record<string, unknown>, options: CallOptions = {}) {
+    const { data } = await this.http.request({
+      method: 'POST',
+      path: `/block/v1/zones/${zone}/volumes`,
+      json: body,
+      schema: scalewayBlockVolumeSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data;
+  }
+
+  async getBlockVolume(zone: string, id: string, options: CallOptions = {}) {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: `/block/v1/zones/${zone}/volumes/${id}`,
+      schema: scalewayBlockVolumeSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data;
+  }
+
+  /** §15.5: one page; `total_count` is in the body. `tags` is one tag (a repeated key would mean OR). */
+  async listBlockVolumes(
+    zone: string,
+    query: { project: string; tags?: string | undefined; page: number; pageSize: number },
+    options: CallOptions = {},
+  ) {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: `/block/v1/zones/${zone}/volumes`,
+      query: {
+        project_id: query.project,
+        tags: query.tags,
+        page: query.page,
+        page_size: query.pageSize,
+        order_by: 'created_at_asc',
+      },
+      schema: scalewayBlockVolumeListSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data;
+  }
+
+  /** §15.6: size grows only; answers at once, the change lands later (`updating`). */
+  async updateBlockVolume(zone: string, id: string, body: Record<string, unknown>, options: CallOptions = {}) {
+    const { data } = await this.http.request({
+      method: 'PATCH',
+      path: `/block/v1/zones/${zone}/volumes/${id}`,
+      json: body,
+      schema: scalewayBlockVolumeSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data;
+  }
+
+  /** §15.9 (a) and (b): attach or detach a Block volume; 200 `{server}`, the volume's view lags behind. */
+  async serverVolume(
+    zone: string,
+    serverId: string,
+    change: 'attach-volume' | 'detach-volume',
+    volumeId: string,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.http.request({
+      method: 'POST',
+      path: `/instance/v1/zones/${zone}/servers/${serverId}/${change}`,
+      json: change === 'attach-volume' ? { volume_id: volumeId, volume_type: 'sbs_volume' } : { volume_id: volumeId },
       signal: options.signal,
       secrets: options.secrets,
     });

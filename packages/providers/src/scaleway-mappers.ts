@@ -1,9 +1,10 @@
 import type { HttpErrorContext, MappedHttpError } from './http-client.js';
 import { labelsFromPairs } from './labels.js';
-import { type ScalewayServer, scalewayErrorSchema } from './scaleway-schemas.js';
+import { type ScalewayBlockVolume, type ScalewayServer, scalewayErrorSchema } from './scaleway-schemas.js';
 import { statusFallback } from './status-fallback.js';
 import { normalizeTimestamp } from './timestamps.js';
 import type { VMInstance, VMStatus } from './types.js';
+import type { VolumeInstance, VolumeStatus } from './volume-types.js';
 
 /** Scaleway server state → ours (docs/scaleway-api.md §5.1); a server stopping to terminate is being deleted (§5.3). */
 export function mapScalewayStatus(state: string, detail = ''): VMStatus {
@@ -117,5 +118,54 @@ export function mapScalewayError({ status, body }: HttpErrorContext): MappedHttp
     message: `Scaleway API ${status}${type === undefined ? '' : ` ${type}`}: ${error.message ?? fallback.message}${resource}`,
     ...(type === undefined ? {} : { code: type }),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+}
+
+/** A Block volume's state (§15.4) with its attachment (§15.9) → ours: the reference says attaching or detaching. */
+export function mapScalewayVolumeStatus(volume: ScalewayBlockVolume): VolumeStatus {
+  const reference = volume.references?.[0]?.status ?? undefined;
+  switch (volume.status) {
+    case 'creating':
+      return 'creating';
+    case 'available':
+      return 'available';
+    case 'in_use':
+      if (reference === 'attaching') return 'attaching';
+      if (reference === 'detaching') return 'detaching';
+      return 'attached';
+    case 'updating':
+    case 'resizing':
+      return 'resizing';
+    case 'deleting':
+      return 'deleting';
+    default:
+      return 'unknown';
+  }
+}
+
+/** The server a Block volume is attached to, as a zonal VM id, if any. */
+export function scalewayVolumeServer(volume: ScalewayBlockVolume, zone: string): string | undefined {
+  const reference = (volume.references ?? []).find(
+    (candidate) =>
+      candidate.product_resource_type === 'instance_server' && typeof candidate.product_resource_id === 'string',
+  );
+  return reference?.product_resource_id ? `${zone}/${reference.product_resource_id}` : undefined;
+}
+
+/** A Block volume as a `VolumeInstance`: a zonal id, sizes in GB (10^9 bytes, §15.2), labels from its tags. */
+export function mapScalewayVolume(volume: ScalewayBlockVolume, zone: string): VolumeInstance {
+  const attachedServerId = scalewayVolumeServer(volume, zone);
+  return {
+    id: `${zone}/${volume.id}`,
+    name: volume.name,
+    sizeGb: volume.size / 1e9,
+    location: zone,
+    status: mapScalewayVolumeStatus(volume),
+    ...(attachedServerId === undefined ? {} : { attachedServerId }),
+    // §15.11: the stable path inside the guest.
+    linuxDevice: `/dev/disk/by-id/scsi-0SCW_sbs_volume-${volume.id}`,
+    ...(volume.type ? { volumeType: volume.type } : {}),
+    createdAt: normalizeTimestamp(volume.created_at),
+    labels: tagsToLabels(volume.tags ?? []),
   };
 }

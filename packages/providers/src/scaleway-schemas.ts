@@ -24,7 +24,9 @@ export const scalewayServerSchema = z.object({
   tags: z.array(z.string()).nullish(),
   public_ip: serverIpSchema.nullish(),
   public_ips: z.array(serverIpSchema).nullish(),
-  volumes: z.record(z.string(), z.object({ id: uuidSchema, volume_type: z.string().nullish() })).nullish(),
+  volumes: z
+    .record(z.string(), z.object({ id: uuidSchema, volume_type: z.string().nullish(), boot: z.boolean().nullish() }))
+    .nullish(),
   /** §5.2: what the state allows; §3: a protected server refuses delete and power changes. */
   allowed_actions: z.array(z.string()).nullish(),
   protected: z.boolean().nullish(),
@@ -33,6 +35,36 @@ export type ScalewayServer = z.infer<typeof scalewayServerSchema>;
 
 export const scalewayServerResponseSchema = z.object({ server: scalewayServerSchema });
 export const scalewayServerListSchema = z.object({ servers: z.array(scalewayServerSchema) });
+
+/** A Block Storage volume (§15.2): bare, not wrapped, on create, get and update. */
+export const scalewayBlockVolumeSchema = z.object({
+  id: uuidSchema,
+  name: z.string(),
+  type: z.string().nullish(),
+  /** Bytes (10^9 per GB). */
+  size: z.number().int().nonnegative(),
+  project_id: z.string().nullish(),
+  created_at: z.string().nullish(),
+  status: z.string(),
+  tags: z.array(z.string()).nullish(),
+  zone: z.string().nullish(),
+  references: z
+    .array(
+      z.object({
+        product_resource_type: z.string().nullish(),
+        product_resource_id: z.string().nullish(),
+        status: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+});
+export type ScalewayBlockVolume = z.infer<typeof scalewayBlockVolumeSchema>;
+
+/** §15.1: the count is in the body, not in a header. */
+export const scalewayBlockVolumeListSchema = z.object({
+  volumes: z.array(scalewayBlockVolumeSchema),
+  total_count: z.number().int().nonnegative().nullish(),
+});
 
 /** Marketplace v2 local images (§10.1). */
 export const scalewayLocalImageListSchema = z.object({

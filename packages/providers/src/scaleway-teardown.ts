@@ -15,9 +15,11 @@ interface WaitBudget extends CallOptions {
 }
 
 /**
- * Delete a server from any state, then the volumes it leaves (§6.4). Waits only for a transient state to settle
- * or a block volume to detach, at most `waitTimeoutMs` from now. Once the server is gone its volumes are deleted
- * even if the caller aborts meanwhile: stopping half-way would leave them behind with nothing pointing at them.
+ * Delete a server from any state, then its boot volume (§6.4). Only what the VM itself is goes: the server, its
+ * boot (root, key `"0"`) volume whatever its kind, and its dynamic IP. Every other volume is a data volume: the API
+ * detaches it (§6.1, §6.2, §15.10) and it stays, `available`, with its tags. Waits only for a transient state to
+ * settle or the boot volume to detach, at most `waitTimeoutMs` from now. Once the server is gone its boot volume is
+ * deleted even if the caller aborts meanwhile: stopping half-way would leave it behind with nothing pointing at it.
  */
 export async function destroyScalewayServer(
   context: ScalewayContext,
@@ -27,13 +29,19 @@ export async function destroyScalewayServer(
 ): Promise<void> {
   const budget: WaitBudget = { ...call, deadline: Date.now() + context.waitTimeoutMs };
   // Every volume seen on any read: the server may show volumes a later read no longer lists (§6.4).
-  const volumes = new Map<string, string>();
+  const volumes = new Map<string, { type: string; boot: boolean }>();
   const remember = (read: ScalewayServer | undefined) => {
-    for (const volume of Object.values(read?.volumes ?? {})) {
-      volumes.set(volume.id, volume.volume_type ?? 'l_ssd');
+    for (const [key, volume] of Object.entries(read?.volumes ?? {})) {
+      const known = volumes.get(volume.id);
+      volumes.set(volume.id, {
+        type: volume.volume_type ?? 'l_ssd',
+        boot: (known?.boot ?? false) || key === '0' || volume.boot === true,
+      });
     }
     return read;
   };
+  // terminate deletes every l_ssd volume (§6.2): with a local data volume the server is stopped and DELETEd instead.
+  const hasLocalDataVolume = () => [...volumes.values()].some((volume) => !volume.boot && volume.type !== 'sbs_volume');
   let current = remember(server);
   let terminated = false;
   for (let step = 0, delay = context.pollIntervalMs; current !== undefined; step++) {
@@ -51,6 +59,17 @@ export async function destroyScalewayServer(
     switch (current.state) {
       case 'running':
       case 'stopped in place':
+        if (hasLocalDataVolume()) {
+          // §6.1: stopped, a DELETE leaves the l_ssd volumes; the poweroff is followed by the wait below.
+          outcome = await stateChange(() =>
+            context.client.action(zone, id, 'poweroff', { secrets: budget.secrets }),
+          );
+          if (outcome === 'done') {
+            current = remember(await waitForStable(context, zone, id, budget));
+            continue;
+          }
+          break;
+        }
         // §6.2: terminate is the fast path from these states and removes the l_ssd volumes itself.
         // Sent without the caller's signal: a request cut off mid-way may still delete the server, and then
         // nothing would delete its volumes.
@@ -78,10 +97,10 @@ export async function destroyScalewayServer(
     delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS);
     current = remember(await readScalewayServer(context, zone, id, budget));
   }
-  // After our terminate only the block volumes remain (detached, not deleted, §6.2); otherwise any may remain.
+  // The boot volume only: after our terminate an l_ssd one is already gone, an SBS one is detached (§6.2).
   const remaining = [...volumes]
-    .map(([id, type]) => ({ id, type }))
-    .filter((volume) => !terminated || volume.type === 'sbs_volume');
+    .filter(([, volume]) => volume.boot && (!terminated || volume.type === 'sbs_volume'))
+    .map(([id, volume]) => ({ id, type: volume.type }));
   await deleteVolumes(context, zone, server, remaining, {
     deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs),
     secrets: budget.secrets,

@@ -17,6 +17,16 @@ import { ScalewayImages } from './scaleway-images.js';
 import { findScalewayServer, listScalewayVMs } from './scaleway-listing.js';
 import { mapScalewayServer } from './scaleway-mappers.js';
 import { destroyScalewayServer } from './scaleway-teardown.js';
+import {
+  attachScalewayVolume,
+  createScalewayVolume,
+  deleteScalewayVolume,
+  detachScalewayVolume,
+  getScalewayVolume,
+  listScalewayVolumes,
+  resizeScalewayVolume,
+  SCALEWAY_VOLUME_CAPABILITIES,
+} from './scaleway-volumes.js';
 import type {
   LocationMetadata,
   Provider,
@@ -27,7 +37,6 @@ import type {
   VMInstance,
 } from './types.js';
 import { parseInput } from './validation.js';
-import { unsupportedVolumeCapabilities, volumesUnsupported } from './volume-support.js';
 import type {
   VolumeAttachmentConfig,
   VolumeCapabilities,
@@ -51,12 +60,8 @@ export class ScalewayProvider implements Provider {
   readonly locationMetadata: Readonly<Record<string, LocationMetadata>>;
   readonly sizes: Readonly<Record<VMSize, SizeConfig>> = SCALEWAY_SIZES;
   readonly defaultLocation: string;
-  /** docs/scaleway-api.md §15: Block Storage volumes, 1–10 000 GB, 15 per server (SAM's figures). */
-  readonly volumeCapabilities: VolumeCapabilities = unsupportedVolumeCapabilities({
-    minSizeGb: 1,
-    maxSizeGb: 10_000,
-    maxAttachedVolumesPerServer: 15,
-  });
+  /** docs/scaleway-api.md §15: Block Storage volumes, 1–10 000 GB, 15 beside the boot volume. */
+  readonly volumeCapabilities: VolumeCapabilities = SCALEWAY_VOLUME_CAPABILITIES;
   readonly #context: ScalewayContext;
   readonly #images: ScalewayImages;
 
@@ -83,8 +88,8 @@ export class ScalewayProvider implements Provider {
   }
 
   /**
-   * Delete the server from any state, then every volume it left (docs/scaleway-api.md §6.4). Waits only for a transient
-   * state to settle or a block volume to detach, at most `waitTimeoutMs`.
+   * Delete the server from any state, then its boot volume (docs/scaleway-api.md §6.4); data volumes are detached
+   * and kept. Waits only for a transient state to settle or the boot volume to detach, at most `waitTimeoutMs`.
    */
   deleteVM(id: string, context: ProviderRequestContext = {}): Promise<void> {
     return withAbortReason(context, async () => {
@@ -150,35 +155,33 @@ export class ScalewayProvider implements Provider {
     }
   }
 
-  createVolume(_config: VolumeConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
-    return volumesUnsupported(PROVIDER, 'createVolume');
+  /** A Block Storage volume (sbs_5k), tagged with its labels; resolves while it may still be `creating`. */
+  createVolume(config: VolumeConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance> {
+    return withAbortReason(context, () => createScalewayVolume(this.#context, config, context));
   }
 
-  attachVolume(_config: VolumeAttachmentConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
-    return volumesUnsupported(PROVIDER, 'attachVolume');
+  attachVolume(config: VolumeAttachmentConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance> {
+    return withAbortReason(context, () => attachScalewayVolume(this.#context, config, context));
   }
 
-  detachVolume(
-    _config: VolumeDetachConfig,
-    _context?: ProviderRequestContext,
-  ): Promise<VolumeInstance | null> {
-    return volumesUnsupported(PROVIDER, 'detachVolume');
+  detachVolume(config: VolumeDetachConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance | null> {
+    return withAbortReason(context, () => detachScalewayVolume(this.#context, config, context));
   }
 
-  resizeVolume(_config: VolumeResizeConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
-    return volumesUnsupported(PROVIDER, 'resizeVolume');
+  resizeVolume(config: VolumeResizeConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance> {
+    return withAbortReason(context, () => resizeScalewayVolume(this.#context, config, context));
   }
 
-  deleteVolume(_config: VolumeLookupConfig, _context?: ProviderRequestContext): Promise<void> {
-    return volumesUnsupported(PROVIDER, 'deleteVolume');
+  deleteVolume(config: VolumeLookupConfig, context: ProviderRequestContext = {}): Promise<void> {
+    return withAbortReason(context, () => deleteScalewayVolume(this.#context, config, context));
   }
 
-  getVolume(_config: VolumeLookupConfig, _context?: ProviderRequestContext): Promise<VolumeInstance | null> {
-    return volumesUnsupported(PROVIDER, 'getVolume');
+  getVolume(config: VolumeLookupConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance | null> {
+    return getScalewayVolume(this.#context, config, context);
   }
 
-  listVolumes(_config: VolumeListConfig, _context?: ProviderRequestContext): Promise<VolumeInstance[]> {
-    return volumesUnsupported(PROVIDER, 'listVolumes');
+  listVolumes(config: VolumeListConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance[]> {
+    return listScalewayVolumes(this.#context, config, context);
   }
 }
 

@@ -208,6 +208,73 @@ const cases: Case[] = [
     'labels',
     withHetzner((p) => p.listVMs({ __sam_internal_ambiguous_label__env: 'true' })),
   ],
+  // Volumes.
+  ...(
+    [
+      ['volume of 0 GB', 'volume.sizeGb', { sizeGb: 0 }],
+      ['volume beyond the largest size', 'volume.sizeGb', { sizeGb: 10_001 }],
+      ['volume of a fractional size', 'volume.sizeGb', { sizeGb: 1.5 }],
+      ['volume of NaN GB', 'volume.sizeGb', { sizeGb: Number.NaN }],
+      ['volume without a name', 'volume.name', { name: '' }],
+      ['volume name with a newline', 'volume.name', { name: 'data\nvolume' }],
+      ['volume in an unknown zone', 'volume.location', { location: 'atlantis-1' }],
+      ['volume format other than ext4', 'volume.format', { format: 'xfs' }],
+      ['volume label with a comma in its key', 'volume.labels', { labels: { 'a,b': 'x' } }],
+    ] as const
+  ).map(
+    ([name, field, override]): Case => [
+      name,
+      field,
+      withScaleway((p) =>
+        p.createVolume({ name: 'data', sizeGb: 10, location: 'fr-par-1', ...override } as Parameters<
+          Provider['createVolume']
+        >[0]),
+      ),
+    ],
+  ),
+  [
+    'attach with a volume id of the wrong shape',
+    'volume.volumeId',
+    withScaleway((p) =>
+      p.attachVolume({ volumeId: 'vol-1', serverId: `fr-par-1/${UUID}`, location: 'fr-par-1' }),
+    ),
+  ],
+  [
+    'attach with another provider’s VM id',
+    'volume.serverId',
+    withScaleway((p) =>
+      p.attachVolume({ volumeId: `fr-par-1/${UUID}`, serverId: '12345', location: 'fr-par-1' }),
+    ),
+  ],
+  [
+    'attach to a VM in another zone',
+    'volume.serverId',
+    withScaleway((p) =>
+      p.attachVolume({ volumeId: `fr-par-1/${UUID}`, serverId: `nl-ams-1/${UUID}`, location: 'fr-par-1' }),
+    ),
+  ],
+  [
+    'a location that does not match the volume',
+    'volume.location',
+    withScaleway((p) => p.deleteVolume({ volumeId: `fr-par-1/${UUID}`, location: 'nl-ams-1' })),
+  ],
+  [
+    'resize to a negative size',
+    'volume.sizeGb',
+    withScaleway((p) => p.resizeVolume({ volumeId: `fr-par-1/${UUID}`, location: 'fr-par-1', sizeGb: -1 })),
+  ],
+  [
+    'resize that shrinks below the current size',
+    'volume.sizeGb',
+    withScaleway((p) =>
+      p.resizeVolume({ volumeId: `fr-par-1/${UUID}`, location: 'fr-par-1', sizeGb: 20, currentSizeGb: 30 }),
+    ),
+  ],
+  [
+    'list volumes in an unknown zone',
+    'volume.location',
+    withScaleway((p) => p.listVolumes({ location: 'fr-par-9' })),
+  ],
   // Ids.
   ['id with ../', 'id', withScaleway((p) => p.powerOff(`fr-par-1/../${UUID}`))],
   ['id with an unknown zone', 'id', withScaleway((p) => p.powerOn(`xx-yyy-1/${UUID}`))],
