@@ -11,16 +11,6 @@ import { labelsToTags, mapScalewayVolume, scalewayVolumeServer } from './scalewa
 import type { ScalewayBlockVolume } from './scaleway-schemas.js';
 import type { ProviderRequestContext } from './types.js';
 import {
-  parseAttachment,
-  parseDetachment,
-  parseLookup,
-  parseResize,
-  parseVolumeConfig,
-  parseVolumeList,
-  shrinkRefused,
-  type VolumeRules,
-} from './volume-validation.js';
-import {
   SAM_VOLUME_FILESYSTEM_FORMAT,
   SAM_VOLUME_LIFECYCLE,
   type VolumeAttachmentConfig,
@@ -32,6 +22,16 @@ import {
   type VolumeLookupConfig,
   type VolumeResizeConfig,
 } from './volume-types.js';
+import {
+  parseAttachment,
+  parseDetachment,
+  parseLookup,
+  parseResize,
+  parseVolumeConfig,
+  parseVolumeList,
+  shrinkRefused,
+  type VolumeRules,
+} from './volume-validation.js';
 
 const GB = 1_000_000_000;
 /** §15.5: page_size is at most 100; the count is in the body. */
@@ -61,7 +61,10 @@ export const SCALEWAY_VOLUME_CAPABILITIES: VolumeCapabilities = Object.freeze({
 const zonalId = (what: string) =>
   z
     .string()
-    .refine((id) => parseZonal(id) !== undefined, `must be a ${what} id "{zone}/{uuid}" as this provider returns it`);
+    .refine(
+      (id) => parseZonal(id) !== undefined,
+      `must be a ${what} id "{zone}/{uuid}" as this provider returns it`,
+    );
 
 /** The rules of volume inputs (names: UNCONFIRMED, §15.15: no documented limit; a safe printable range). */
 export function scalewayVolumeRules(context: ScalewayContext): VolumeRules {
@@ -91,7 +94,8 @@ function parseZonal(id: string): ZonalRef | undefined {
   const zone = id.slice(0, slash);
   const uuid = id.slice(slash + 1);
   if (!SCALEWAY_UUID.test(uuid) || !(SCALEWAY_ZONE_IDS as readonly string[]).includes(zone)) return undefined;
-  return { zone, uuid };
+  // The API speaks lower-case UUIDs: comparisons with what it returns must too.
+  return { zone, uuid: uuid.toLowerCase() };
 }
 
 /** A validated zonal id in the given location, or an `invalid_input` saying where it really is. */
@@ -157,7 +161,11 @@ export async function createScalewayVolume(
   return mapScalewayVolume(created, zone);
 }
 
-async function listTagged(context: ScalewayContext, zone: string, tag: string): Promise<ScalewayBlockVolume[]> {
+async function listTagged(
+  context: ScalewayContext,
+  zone: string,
+  tag: string,
+): Promise<ScalewayBlockVolume[]> {
   const { volumes } = await context.client.listBlockVolumes(zone, {
     project: context.projectId,
     tags: tag,
@@ -176,7 +184,9 @@ async function readVolume(
 ): Promise<ScalewayBlockVolume | undefined> {
   try {
     const volume = await context.client.getBlockVolume(zone, uuid, call);
-    return volume.project_id === undefined || volume.project_id === null || volume.project_id === context.projectId
+    return volume.project_id === undefined ||
+      volume.project_id === null ||
+      volume.project_id === context.projectId
       ? volume
       : undefined;
   } catch (error) {
@@ -226,10 +236,16 @@ export async function listScalewayVolumes(
       message: `Scaleway reported ${total} volumes in ${zone}, more than this library will page through`,
     });
   }
-  const rest = await Promise.all(Array.from({ length: Math.max(pages - 1, 0) }, (_, index) => page(index + 2)));
+  const rest = await Promise.all(
+    Array.from({ length: Math.max(pages - 1, 0) }, (_, index) => page(index + 2)),
+  );
   for (const listed of rest) volumes.push(...listed.volumes);
   // A full last page with no count (or a count proved low) walks on, one page at a time, until a short page.
-  for (let last = rest.at(-1)?.volumes ?? first.volumes, number = pages + 1; last.length === PAGE_SIZE; number++) {
+  for (
+    let last = rest.at(-1)?.volumes ?? first.volumes, number = Math.max(pages, 1) + 1;
+    last.length === PAGE_SIZE;
+    number++
+  ) {
     if (number > MAX_PAGES || (total !== undefined && volumes.length <= total)) break;
     last = (await page(number)).volumes;
     volumes.push(...last);
@@ -260,10 +276,11 @@ export async function attachScalewayVolume(
   throwIfProviderRequestAborted(call);
   const budget = budgetOf(context, call);
   const zone = volume.zone;
+  const wanted = `${server.zone}/${server.uuid}`;
   for (let delay = context.pollIntervalMs; ; delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS)) {
     const current = await requireVolume(context, zone, volume.uuid, budget);
     const holder = scalewayVolumeServer(current, zone);
-    if (holder === valid.serverId) {
+    if (holder === wanted) {
       if (current.references?.[0]?.status === 'attached') return mapScalewayVolume(current, zone);
       await pause(context, delay, budget, `volume ${valid.volumeId} to finish attaching`);
       continue;
@@ -289,7 +306,8 @@ export async function attachScalewayVolume(
         });
       }
       // A booting server, a lagging volume or a lost answer: look again (the next read tells what happened).
-      if (!isProviderError(error, 'conflict', 'network', 'timeout', 'unavailable', 'rate_limited')) throw error;
+      if (!isProviderError(error, 'conflict', 'network', 'timeout', 'unavailable', 'rate_limited'))
+        throw error;
       await pause(context, delay, budget, `VM ${valid.serverId} to accept volume ${valid.volumeId}`);
     }
   }
@@ -307,7 +325,9 @@ export async function detachScalewayVolume(
 ): Promise<VolumeInstance | null> {
   const valid = parseDetachment(scalewayVolumeRules(context), config);
   const volume = inLocation(valid.volumeId, valid.location, 'volume.location');
-  if (valid.serverId !== undefined) inLocation(valid.serverId, valid.location, 'volume.serverId');
+  const named =
+    valid.serverId === undefined ? undefined : inLocation(valid.serverId, valid.location, 'volume.serverId');
+  const wanted = named === undefined ? undefined : `${named.zone}/${named.uuid}`;
   throwIfProviderRequestAborted(call);
   const budget = budgetOf(context, call);
   const zone = volume.zone;
@@ -317,7 +337,7 @@ export async function detachScalewayVolume(
     if (current === undefined) return null;
     const holder = scalewayVolumeServer(current, zone);
     if (holder === undefined && current.status !== 'in_use') return mapScalewayVolume(current, zone);
-    if (holder !== undefined && valid.serverId !== undefined && holder !== valid.serverId) {
+    if (holder !== undefined && wanted !== undefined && holder !== wanted) {
       throw conflict(`volume ${valid.volumeId} is attached to VM ${holder}, not to ${valid.serverId}`);
     }
     const detaching = current.references?.[0]?.status === 'detaching';
@@ -334,7 +354,17 @@ export async function detachScalewayVolume(
         continue;
       } catch (error) {
         // §15.13: "not attached to this server" means it is already on its way out; the next read tells.
-        if (!isProviderError(error, 'invalid_request', 'conflict', 'network', 'timeout', 'unavailable', 'rate_limited'))
+        if (
+          !isProviderError(
+            error,
+            'invalid_request',
+            'conflict',
+            'network',
+            'timeout',
+            'unavailable',
+            'rate_limited',
+          )
+        )
           throw error;
       }
     }
@@ -369,10 +399,11 @@ export async function resizeScalewayVolume(
       // Not sent yet, or sent and lost before the API saw it (it would show `updating` at once, §15.6).
       sent = true;
       try {
+        // Then wait: a read right after may still show the old size.
         await context.client.updateBlockVolume(zone, volume.uuid, { size: target }, budget);
-        continue;
       } catch (error) {
-        if (!isProviderError(error, 'conflict', 'network', 'timeout', 'unavailable', 'rate_limited')) throw error;
+        if (!isProviderError(error, 'conflict', 'network', 'timeout', 'unavailable', 'rate_limited'))
+          throw error;
       }
     }
     await pause(context, delay, budget, `volume ${valid.volumeId} to reach ${valid.sizeGb} GB`);
