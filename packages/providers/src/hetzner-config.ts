@@ -25,6 +25,10 @@ export const HETZNER_PROVIDER = 'hetzner';
 
 /** 10 000 servers by default; a `last_page` beyond `maxListPages` is not believed. */
 const DEFAULT_MAX_PAGES = 200;
+/** How long one volume call waits in all (for its actions, for a busy server or volume). */
+const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
+/** docs/hetzner-api.md "Action objects and polling": hcloud-go polls actions every 500 ms. */
+const DEFAULT_POLL_INTERVAL_MS = 500;
 /** docs/hetzner-api.md: user_data is at most 32 KiB. */
 const MAX_USER_DATA_BYTES = 32 * 1024;
 const UTF8 = new TextEncoder();
@@ -104,6 +108,8 @@ const configSchema = z
     capacityRetryMaxAttempts: z.number().int().min(1).max(100).optional(),
     capacityRetryBudgetMs: milliseconds(86_400_000),
     maxListPages: z.number().int().min(1).max(10_000).optional(),
+    waitTimeoutMs: z.number().int().nonnegative().max(3_600_000).optional(),
+    pollIntervalMs: z.number().int().positive().max(60_000).optional(),
   })
   .superRefine((config, issues) => {
     if (config.apiToken === undefined && config.token === undefined) {
@@ -131,6 +137,10 @@ export interface HetznerContext {
   readonly timeoutMs: number;
   readonly maxPages: number;
   readonly capacity: HetznerCapacityPolicy;
+  /** The budget of all the waits of one volume call (actions, a busy server or volume). */
+  readonly waitTimeoutMs: number;
+  /** How often a running action is polled (hcloud-go's default); `locked` retries start here and grow. */
+  readonly pollIntervalMs: number;
 }
 
 /** Validate a provider's configuration (an `invalid_input` naming the field) and build its client. */
@@ -145,6 +155,8 @@ export function createHetznerContext(config: Omit<HetznerProviderConfig, 'provid
     retry,
     timeoutMs,
     maxPages: valid.maxListPages ?? DEFAULT_MAX_PAGES,
+    waitTimeoutMs: valid.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+    pollIntervalMs: valid.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     capacity: {
       placementRetryDelayMs: valid.placementRetryDelayMs ?? DEFAULT_PLACEMENT_RETRY_DELAY_MS,
       placementFallbackEnabled: valid.placementFallbackEnabled ?? true,

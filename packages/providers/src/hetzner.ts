@@ -16,6 +16,16 @@ import { listHetznerVMs } from './hetzner-listing.js';
 import { mapHetznerServer } from './hetzner-mappers.js';
 import { hetznerServerResponseSchema } from './hetzner-schemas.js';
 import { createHetznerServer, deleteHetznerServer } from './hetzner-servers.js';
+import {
+  attachHetznerVolume,
+  createHetznerVolume,
+  deleteHetznerVolume,
+  detachHetznerVolume,
+  getHetznerVolume,
+  HETZNER_VOLUME_CAPABILITIES,
+  listHetznerVolumes,
+  resizeHetznerVolume,
+} from './hetzner-volumes.js';
 import type {
   HetznerProviderConfig,
   LocationMetadata,
@@ -26,7 +36,6 @@ import type {
   VMInstance,
 } from './types.js';
 import { parseInput } from './validation.js';
-import { unsupportedVolumeCapabilities, volumesUnsupported } from './volume-support.js';
 import type {
   VolumeAttachmentConfig,
   VolumeCapabilities,
@@ -47,12 +56,8 @@ export class HetznerProvider implements Provider {
   readonly locationMetadata: Readonly<Record<string, LocationMetadata>> = HETZNER_LOCATION_METADATA;
   readonly sizes: Readonly<Record<VMSize, SizeConfig>> = HETZNER_SIZES;
   readonly defaultLocation: string;
-  /** docs/hetzner-api.md "Volumes": 10–10 240 GB (SAM uses up to 10 000), 16 per server. */
-  readonly volumeCapabilities: VolumeCapabilities = unsupportedVolumeCapabilities({
-    minSizeGb: 10,
-    maxSizeGb: 10_000,
-    maxAttachedVolumesPerServer: 16,
-  });
+  /** docs/hetzner-api.md "Volumes": 10–10 240 GB (SAM uses up to 10 000), 16 per server, same location only. */
+  readonly volumeCapabilities: VolumeCapabilities = HETZNER_VOLUME_CAPABILITIES;
   readonly #context: HetznerContext;
 
   constructor(config: Omit<HetznerProviderConfig, 'provider'> & { provider?: 'hetzner' }) {
@@ -75,8 +80,9 @@ export class HetznerProvider implements Provider {
   }
 
   /**
-   * docs/hetzner-api.md "Servers": DELETE works in any state and takes the primary IPs with the server. An id this
-   * provider could never have issued names no VM: it resolves without a request (SAM contract §1).
+   * docs/hetzner-api.md "Servers": DELETE works in any state and takes the primary IPs with the server; Hetzner
+   * detaches its data volumes and keeps them ("Volumes"). An id this provider could never have issued names no VM: it
+   * resolves without a request (SAM contract §1).
    */
   deleteVM(id: string, context: ProviderRequestContext = {}): Promise<void> {
     return deleteHetznerServer(this.#context, id, context);
@@ -136,35 +142,49 @@ export class HetznerProvider implements Provider {
     }
   }
 
-  createVolume(_config: VolumeConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
-    return volumesUnsupported(PROVIDER, 'createVolume');
+  /**
+   * One `POST /volumes` in `location`, unformatted (SAM formats on the node); a lost answer is recovered by the
+   * volume's (unique) name. Resolves while it may still be `creating`.
+   */
+  createVolume(config: VolumeConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance> {
+    return withAbortReason(context, () => createHetznerVolume(this.#context, config, context));
   }
 
-  attachVolume(_config: VolumeAttachmentConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
-    return volumesUnsupported(PROVIDER, 'attachVolume');
+  /** Attach and wait for the action; idempotent. A server still booting (`locked`) is waited for, within `waitTimeoutMs`. */
+  attachVolume(
+    config: VolumeAttachmentConfig,
+    context: ProviderRequestContext = {},
+  ): Promise<VolumeInstance> {
+    return withAbortReason(context, () => attachHetznerVolume(this.#context, config, context));
   }
 
+  /** Detach and wait for the action; idempotent (`null` when the volume is gone). */
   detachVolume(
-    _config: VolumeDetachConfig,
-    _context?: ProviderRequestContext,
+    config: VolumeDetachConfig,
+    context: ProviderRequestContext = {},
   ): Promise<VolumeInstance | null> {
-    return volumesUnsupported(PROVIDER, 'detachVolume');
+    return withAbortReason(context, () => detachHetznerVolume(this.#context, config, context));
   }
 
-  resizeVolume(_config: VolumeResizeConfig, _context?: ProviderRequestContext): Promise<VolumeInstance> {
-    return volumesUnsupported(PROVIDER, 'resizeVolume');
+  /** Grow only, refused before the POST otherwise; waits for the resize action. */
+  resizeVolume(config: VolumeResizeConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance> {
+    return withAbortReason(context, () => resizeHetznerVolume(this.#context, config, context));
   }
 
-  deleteVolume(_config: VolumeLookupConfig, _context?: ProviderRequestContext): Promise<void> {
-    return volumesUnsupported(PROVIDER, 'deleteVolume');
+  /** Idempotent; an attached volume is refused with a `conflict` naming the VM, never detached behind the caller. */
+  deleteVolume(config: VolumeLookupConfig, context: ProviderRequestContext = {}): Promise<void> {
+    return withAbortReason(context, () => deleteHetznerVolume(this.#context, config, context));
   }
 
-  getVolume(_config: VolumeLookupConfig, _context?: ProviderRequestContext): Promise<VolumeInstance | null> {
-    return volumesUnsupported(PROVIDER, 'getVolume');
+  getVolume(
+    config: VolumeLookupConfig,
+    context: ProviderRequestContext = {},
+  ): Promise<VolumeInstance | null> {
+    return getHetznerVolume(this.#context, config, context);
   }
 
-  listVolumes(_config: VolumeListConfig, _context?: ProviderRequestContext): Promise<VolumeInstance[]> {
-    return volumesUnsupported(PROVIDER, 'listVolumes');
+  listVolumes(config: VolumeListConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance[]> {
+    return listHetznerVolumes(this.#context, config, context);
   }
 
   async #action(id: string, action: 'poweron' | 'poweroff', context: ProviderRequestContext): Promise<void> {

@@ -241,6 +241,14 @@ export interface HetznerProviderSettings extends CommonProviderConfig {
   capacityRetryBudgetMs?: number | undefined;
   /** Most pages `listVMs` reads (50 servers each). Default 200. */
   maxListPages?: number | undefined;
+  /**
+   * Longest time, in milliseconds, one volume call waits in all: for its attach / detach / resize action to finish,
+   * for a server or volume busy with another action (`locked`, e.g. a server still booting) and for a new volume to
+   * leave `creating`. Default 60 000.
+   */
+  waitTimeoutMs?: number | undefined;
+  /** Delay between polls of a running action, in milliseconds; `locked` retries start there and grow to 5 000. Default 500. */
+  pollIntervalMs?: number | undefined;
 }
 
 /** Configuration of a {@link Provider} for Scaleway (Instance API v1). */

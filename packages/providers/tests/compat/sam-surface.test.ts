@@ -77,7 +77,7 @@ describe('SAM control plane: what it imports (contract §0)', () => {
         expect(provider.sizes[size].price).toMatch(/^€\d+\.\d{4}\/hr$/);
       }
       expect(provider.volumeCapabilities).toMatchObject({
-        supported: expect.any(Boolean),
+        supported: true,
         growOnlyResize: true,
         requiresSameLocation: true,
         defaultFormat: 'ext4',

@@ -26,6 +26,7 @@ function harness(emulator: HetznerEmulator, apiUrl: string | undefined): Contrac
     capacityRetryMaxDelayMs: 5,
     capacityRetryMaxAttempts: 2,
     placementRetryDelayMs: 1,
+    pollIntervalMs: 5,
     ...overrides,
   });
   return {

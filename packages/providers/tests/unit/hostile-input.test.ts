@@ -271,6 +271,31 @@ const cases: Case[] = [
     ),
   ],
   [
+    'Hetzner volume below 10 GB',
+    'volume.sizeGb',
+    withHetzner((p) => p.createVolume({ name: 'data', sizeGb: 9, location: 'fsn1' })),
+  ],
+  [
+    'Hetzner volume name the API cannot store',
+    'volume.name',
+    withHetzner((p) => p.createVolume({ name: '-data volume-', sizeGb: 10, location: 'fsn1' })),
+  ],
+  [
+    'Hetzner volume id that is not a number',
+    'volume.volumeId',
+    withHetzner((p) => p.getVolume({ volumeId: 'fr-par-1/vol', location: 'fsn1' })),
+  ],
+  [
+    'Hetzner attach with another provider’s VM id',
+    'volume.serverId',
+    withHetzner((p) => p.attachVolume({ volumeId: '1', serverId: `fr-par-1/${UUID}`, location: 'fsn1' })),
+  ],
+  [
+    'Hetzner resize that does not grow',
+    'volume.sizeGb',
+    withHetzner((p) => p.resizeVolume({ volumeId: '1', location: 'fsn1', sizeGb: 20, currentSizeGb: 20 })),
+  ],
+  [
     'list volumes in an unknown zone',
     'volume.location',
     withScaleway((p) => p.listVolumes({ location: 'fr-par-9' })),
