@@ -48,7 +48,10 @@ export interface CommandContext {
 }
 
 /** Run `body` against the command's target, stopping the embedded emulator afterwards. */
-async function withTarget<T>(context: CommandContext, body: (target: Target) => Promise<T>): Promise<T> {
+export async function withTarget<T>(
+  context: CommandContext,
+  body: (target: Target) => Promise<T>,
+): Promise<T> {
   const { io, output } = context;
   const target = await openTarget({
     connection: context.connection,
@@ -72,7 +75,12 @@ async function withTarget<T>(context: CommandContext, body: (target: Target) => 
 }
 
 /** Ask before changing a real account; the embedded emulator is changed without asking. */
-async function confirmChange(context: CommandContext, target: Target, question: string, action: string) {
+export async function confirmChange(
+  context: CommandContext,
+  target: Target,
+  question: string,
+  action: string,
+) {
   if (target.kind === 'emulator') return;
   const proceed = await confirm(context.io, {
     question: `Target: ${target.description}\n${question}`,
@@ -104,7 +112,8 @@ function statusCell(status: VMStatus, colors: Colors): Cell {
   }
 }
 
-function formatLabels(labels: Readonly<Record<string, string>>): string {
+/** Labels as `key=value,key=value`. */
+export function formatLabels(labels: Readonly<Record<string, string>>): string {
   return Object.entries(labels)
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
@@ -375,7 +384,12 @@ export async function deleteCommand(
   return withTarget(context, async (target) => {
     const { provider } = target;
     const what = ids.length === 1 ? `VM ${ids[0]}` : `${plural(ids.length, 'VM')} (${ids.join(', ')})`;
-    await confirmChange(context, target, `Delete ${what} and their disks?`, 'delete VMs');
+    await confirmChange(
+      context,
+      target,
+      `Delete ${what} with ${ids.length === 1 ? 'its' : 'their'} boot disk and IP? Attached data volumes are detached and kept.`,
+      'delete VMs',
+    );
     const progress = new Progress(output);
     progress.start(`Deleting ${what}…`);
     const results = await Promise.allSettled(

@@ -2,6 +2,7 @@ import {
   type ProviderEvent,
   type ProviderRequestContext,
   type VMInstance,
+  type VolumeInstance,
   type WaitTarget,
   waitForVM,
 } from '@simple-agent-manager/providers';
@@ -16,6 +17,7 @@ import {
   formatEuros,
   formatTable,
   leftoverVMId,
+  leftoverVolumeId,
   type Output,
   plural,
 } from './output.js';
@@ -30,6 +32,7 @@ import {
   type Target,
 } from './target.js';
 import { UsageError } from './usage-error.js';
+import { waitForVolume } from './volume-commands.js';
 
 /** What `sam-provider demo` was asked to do. */
 export interface DemoOptions {
@@ -57,10 +60,19 @@ const DEMO_LOCATIONS: Readonly<Record<ProviderName, readonly string[]>> = {
   hetzner: ['fsn1', 'fsn1', 'nbg1'],
 };
 const DEMO_USER_DATA = '#cloud-config\nruncmd:\n  - echo "sam-provider demo: ready"\n';
+/** The data volume's size: small, within every provider's limits (Hetzner's smallest is 10 GB). */
+const DEMO_VOLUME_SIZE_GB = 10;
 
 interface PlannedVM {
   name: string;
   location: string;
+}
+
+/** The data volume the demo creates when the provider supports volumes: its location is the first VM's. */
+interface PlannedVolume {
+  name: string;
+  sizeGb: number;
+  labels: Readonly<Record<string, string>>;
 }
 
 /** One demo run against an opened target. */
@@ -69,6 +81,8 @@ interface DemoRun {
   output: Output;
   target: Target;
   planned: readonly PlannedVM[];
+  /** `undefined` when the provider does not support volumes (`volumeCapabilities.supported` is false). */
+  volume: PlannedVolume | undefined;
   labels: Readonly<Record<string, string>>;
   yes: boolean;
   /** Every request sent so far, retries included. */
@@ -100,9 +114,10 @@ function seconds(ms: number): string {
 }
 
 /**
- * The lifecycle demo: validate, create three VMs in two locations, wait for them, list them by label, power one off
- * and on, delete them all and check that nothing is left. Resolves the exit code: 0 only if every step passed, 130
- * when interrupted (after deleting what it created).
+ * The lifecycle demo: validate, create three VMs in two locations, wait for them, create a data volume and attach
+ * it to the first VM, list the VMs by label, power one off and on, delete them all, check that the volume survived
+ * its VM, delete it and check that nothing is left. The volume steps run only where the provider supports volumes.
+ * Resolves the exit code: 0 only if every step passed, 130 when interrupted (after deleting what it created).
  */
 export async function runDemo(io: CliIo, output: Output, options: DemoOptions): Promise<number> {
   const { connection } = options;
@@ -146,6 +161,18 @@ export async function runDemo(io: CliIo, output: Output, options: DemoOptions): 
     ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
   });
 
+  const labels = { demo: 'sam-provider', run: runId };
+  const capabilities = target.provider.volumeCapabilities;
+  const volume: PlannedVolume | undefined = capabilities.supported
+    ? {
+        name: `sam-demo-${runId}-data`,
+        sizeGb: Math.min(
+          Math.max(DEMO_VOLUME_SIZE_GB, capabilities.minSizeGb ?? 1),
+          capabilities.maxSizeGb ?? Number.MAX_SAFE_INTEGER,
+        ),
+        labels: { ...labels, role: 'data' },
+      }
+    : undefined;
   try {
     output.info(`${output.stderrColors.bold(`${title} lifecycle`)} on ${target.description}`);
     return await lifecycle({
@@ -153,7 +180,8 @@ export async function runDemo(io: CliIo, output: Output, options: DemoOptions): 
       output,
       target,
       planned,
-      labels: { demo: 'sam-provider', run: runId },
+      volume,
+      labels,
       yes: options.yes,
       requestCount: () => requests,
       orphans,
@@ -163,26 +191,39 @@ export async function runDemo(io: CliIo, output: Output, options: DemoOptions): 
   }
 }
 
-function describeLivePlan(target: Target, planned: readonly PlannedVM[]): string {
+/** What the demo creates, for the confirmation: `3 VMs`, `3 VMs and a 10 GB volume`. */
+function describeCreated(planned: readonly PlannedVM[], volume: PlannedVolume | undefined): string {
+  const vms = plural(planned.length, 'VM');
+  return volume === undefined ? vms : `${vms} and a ${volume.sizeGb} GB volume`;
+}
+
+function describeLivePlan(
+  target: Target,
+  planned: readonly PlannedVM[],
+  volume: PlannedVolume | undefined,
+): string {
   const size = target.provider.sizes[DEMO_SIZE];
   const hourly = size.pricing.hourlyEur;
   const lines = [
-    `The demo will create ${planned.length} VMs in ${target.description}:`,
+    `The demo will create ${describeCreated(planned, volume)} in ${target.description}:`,
     ...planned.map((vm) => `  ${vm.name}  ${size.type}  ${vm.location}  about ${formatEuros(hourly)}/hour`),
-    `About ${formatEuros(hourly * planned.length)}/hour in total (${size.pricing.source}, ${size.pricing.asOf}), billed while they exist;`,
-    'the demo deletes them at the end, usually within a few minutes.',
+    ...(volume === undefined
+      ? []
+      : [`  ${volume.name}  ${volume.sizeGb} GB data volume, in the first VM's location, billed per GB`]),
+    `About ${formatEuros(hourly * planned.length)}/hour in total for the VMs (${size.pricing.source}, ${size.pricing.asOf}), billed while they exist;`,
+    'the demo deletes everything at the end, usually within a few minutes.',
   ];
   return lines.join('\n');
 }
 
 /** On an account: show what the demo will create and what it costs, and ask before creating anything. */
 async function confirmPlan(run: DemoRun): Promise<void> {
-  const { io, output, target, planned, yes } = run;
+  const { io, output, target, planned, volume, yes } = run;
   // Shown even with --quiet when a question follows: no one should be asked to approve an unseen plan.
-  if (!yes || !output.options.quiet) io.stderr.write(`${describeLivePlan(target, planned)}\n`);
+  if (!yes || !output.options.quiet) io.stderr.write(`${describeLivePlan(target, planned, volume)}\n`);
   const proceed = await confirm(io, {
     question: 'Go ahead?',
-    action: `create ${planned.length} VMs in ${target.description}`,
+    action: `create ${describeCreated(planned, volume)} in ${target.description}`,
     yes,
   });
   if (!proceed) throw new Error('Cancelled: nothing was created');
@@ -190,6 +231,7 @@ async function confirmPlan(run: DemoRun): Promise<void> {
 
 async function lifecycle(run: DemoRun): Promise<number> {
   const { output, target, planned, labels, requestCount } = run;
+  const planVolume = run.volume;
   const { provider } = target;
   const { signal } = run.io;
   const requestOptions: ProviderRequestContext = signal === undefined ? {} : { signal };
@@ -198,6 +240,12 @@ async function lifecycle(run: DemoRun): Promise<number> {
   const started = performance.now();
   /** Every VM created and not yet seen deleted: the cleanup list if a step fails. */
   const alive = new Map<string, VMInstance>();
+  /** Where the data volume goes (the first VM's location), once known. */
+  let volumeLocation: string | undefined;
+  /** The data volume, from its creation until it is deleted: to delete if a step fails. */
+  let dataVolume: VolumeInstance | undefined;
+  /** While its create is in flight: an interrupt then has a volume to clean up too. */
+  let creatingVolume = false;
   let failure: { operation: string; error: unknown } | undefined;
 
   async function step<T>(operation: string, vms: number, body: () => Promise<T>): Promise<T | undefined> {
@@ -241,12 +289,31 @@ async function lifecycle(run: DemoRun): Promise<number> {
       onPoll: (read) => show(vm.name, read),
     });
 
-  const announceInterrupt = () =>
+  const showVolume = (volume: VolumeInstance | null) => {
+    if (planVolume === undefined) return;
+    const parts =
+      volume === null
+        ? [planVolume.name, 'deleted']
+        : [
+            volume.name,
+            volume.location,
+            `${volume.sizeGb} GB`,
+            volume.status,
+            volume.attachedServerId === undefined
+              ? ''
+              : `on ${alive.get(volume.attachedServerId)?.name ?? volume.attachedServerId}`,
+          ];
+    progress.update(`volume:${planVolume.name}`, parts.filter((part) => part !== '').join('  '));
+  };
+
+  const announceInterrupt = () => {
+    const what = dataVolume !== undefined || creatingVolume ? 'the VMs and the volume' : 'the VMs';
     output.info(
       output.stderrColors.yellow(
-        'Interrupted: deleting the VMs the demo created (Ctrl-C again exits at once and leaves them)',
+        `Interrupted: deleting ${what} the demo created (Ctrl-C again exits at once and leaves them)`,
       ),
     );
+  };
 
   await step('validate credentials', 0, async () => {
     // Resolves true or rejects with the provider's refusal.
@@ -284,6 +351,48 @@ async function lifecycle(run: DemoRun): Promise<number> {
     );
   });
 
+  const firstVM = (): VMInstance => {
+    const vm = [...alive.values()][0];
+    check(vm !== undefined, 'a demo VM exists');
+    return vm;
+  };
+  const volumeLookup = () => {
+    check(dataVolume !== undefined && volumeLocation !== undefined, 'the demo volume exists');
+    return { volumeId: dataVolume.id, location: volumeLocation };
+  };
+  if (planVolume !== undefined) {
+    await step('create volume', 0, async () => {
+      volumeLocation = firstVM().location;
+      creatingVolume = true;
+      try {
+        dataVolume = await provider.createVolume(
+          {
+            name: planVolume.name,
+            sizeGb: planVolume.sizeGb,
+            location: volumeLocation,
+            labels: { ...planVolume.labels },
+          },
+          requestOptions,
+        );
+      } finally {
+        creatingVolume = false;
+      }
+      showVolume(dataVolume);
+      check(dataVolume.sizeGb === planVolume.sizeGb, `the volume has ${planVolume.sizeGb} GB`);
+    });
+
+    await step('attach volume', 1, async () => {
+      const vm = firstVM();
+      const attached = await provider.attachVolume({ ...volumeLookup(), serverId: vm.id }, requestOptions);
+      dataVolume = attached;
+      showVolume(attached);
+      check(
+        attached.status === 'attached' && attached.attachedServerId === vm.id,
+        `the volume is attached to ${vm.name} (${attached.status}, on ${attached.attachedServerId ?? 'no VM'})`,
+      );
+    });
+  }
+
   await step('list by label', planned.length, async () => {
     const listed = await provider.listVMs({ ...labels }, requestOptions);
     const ids = listed.map((vm) => vm.id).sort();
@@ -293,11 +402,6 @@ async function lifecycle(run: DemoRun): Promise<number> {
     );
   });
 
-  const firstVM = (): VMInstance => {
-    const vm = [...alive.values()][0];
-    check(vm !== undefined, 'a demo VM exists');
-    return vm;
-  };
   await step('power off + wait', 1, async () => {
     const vm = firstVM();
     await provider.powerOff(vm.id, requestOptions);
@@ -320,6 +424,33 @@ async function lifecycle(run: DemoRun): Promise<number> {
       }),
     );
   });
+
+  if (planVolume !== undefined) {
+    await step('volume kept after VM delete', 0, async () => {
+      // Deleting a VM detaches its data volumes and keeps them: the provider may take a moment to release it.
+      const kept = await waitForVolume(provider, volumeLookup(), {
+        until: (volume) =>
+          volume === null || (volume.status === 'available' && volume.attachedServerId === undefined),
+        what: 'available',
+        ...target.wait,
+        signal,
+        onPoll: showVolume,
+      });
+      check(kept !== null, `the volume ${planVolume.name} still exists after its VM was deleted`);
+      dataVolume = kept;
+      check(
+        sameLabels(kept.labels, planVolume.labels),
+        `the volume keeps its labels (${Object.keys(kept.labels).length} of ${Object.keys(planVolume.labels).length})`,
+      );
+      check(kept.sizeGb === planVolume.sizeGb, `the volume keeps its ${planVolume.sizeGb} GB`);
+    });
+
+    await step('delete volume', 0, async () => {
+      await provider.deleteVolume(volumeLookup(), requestOptions);
+      dataVolume = undefined;
+      showVolume(null);
+    });
+  }
   signal?.removeEventListener('abort', announceInterrupt);
 
   let leftovers: { servers: number; volumes: number; ips: number } | undefined;
@@ -334,19 +465,38 @@ async function lifecycle(run: DemoRun): Promise<number> {
       return;
     }
     const remaining = await provider.listVMs({ ...labels }, requestOptions);
-    leftovers = { servers: remaining.length, volumes: 0, ips: 0 };
-    check(remaining.length === 0, `no demo VM is left (found ${remaining.length})`);
+    const volumes =
+      volumeLocation === undefined
+        ? []
+        : await provider.listVolumes({ location: volumeLocation, labels: { ...labels } }, requestOptions);
+    leftovers = { servers: remaining.length, volumes: volumes.length, ips: 0 };
+    check(
+      remaining.length + volumes.length === 0,
+      `no demo VM or volume is left (found ${plural(remaining.length, 'VM')}, ${plural(volumes.length, 'volume')})`,
+    );
   });
 
   // A VM a failed create could not remove is the demo's too: delete it with the others, or name it as left.
   const toDelete = [...alive.values()].map(({ id, name }) => ({ id, name }));
+  // The data volume, and any volume a failed volume create could not remove, go after the VMs (which release it).
+  const volumesToDelete = dataVolume === undefined ? [] : [{ id: dataVolume.id, name: dataVolume.name }];
   const unidentified: string[] = [];
   for (const resource of run.orphans) {
     const id = leftoverVMId(resource);
-    if (id === undefined) unidentified.push(resource);
-    else if (!alive.has(id)) toDelete.push({ id, name: id });
+    const volumeId = leftoverVolumeId(resource);
+    if (id !== undefined) {
+      if (!alive.has(id)) toDelete.push({ id, name: id });
+    } else if (volumeId !== undefined && volumeLocation !== undefined) {
+      if (volumeId !== dataVolume?.id) volumesToDelete.push({ id: volumeId, name: volumeId });
+    } else unidentified.push(resource);
   }
-  const notDeleted = [...(await cleanUp(output, target, toDelete)), ...unidentified];
+  const notDeleted = [
+    ...(await cleanUp(output, target, toDelete)),
+    ...(volumeLocation === undefined
+      ? []
+      : await cleanUpVolumes(output, target, volumeLocation, volumesToDelete)),
+    ...unidentified,
+  ];
   const interrupted = signal?.aborted === true;
   const totalMs = Math.round(performance.now() - started);
   const passed = failure === undefined && notDeleted.length === 0;
@@ -390,6 +540,54 @@ async function lifecycle(run: DemoRun): Promise<number> {
   );
   if (interrupted) return EXIT_INTERRUPTED;
   return passed ? EXIT_OK : EXIT_FAILURE;
+}
+
+function sameLabels(
+  actual: Readonly<Record<string, string>>,
+  expected: Readonly<Record<string, string>>,
+): boolean {
+  const keys = Object.keys(expected);
+  return Object.keys(actual).length === keys.length && keys.every((key) => actual[key] === expected[key]);
+}
+
+/**
+ * After a failed or interrupted step, and once the VMs are deleted, detach and delete the demo's volume (and any a
+ * failed create left), without the (possibly aborted) signal. Resolves the ids that could not be deleted, which are
+ * also named on stderr.
+ */
+async function cleanUpVolumes(
+  output: Output,
+  target: Target,
+  location: string,
+  volumes: readonly { id: string; name: string }[],
+): Promise<string[]> {
+  if (volumes.length === 0) return [];
+  const { provider } = target;
+  output.info(`Cleaning up ${plural(volumes.length, 'demo volume')}…`);
+  const failed: string[] = [];
+  await Promise.all(
+    volumes.map(async (volume) => {
+      try {
+        // Idempotent: a volume its deleted VM released, or one already gone, is no obstacle.
+        await provider.detachVolume({ volumeId: volume.id, location });
+        await provider.deleteVolume({ volumeId: volume.id, location });
+      } catch (error) {
+        failed.push(volume.id);
+        const which = volume.name === volume.id ? volume.id : `${volume.name} (${volume.id})`;
+        output.warn(`could not delete volume ${which}: ${describeError(error, target.providerName)}`);
+      }
+    }),
+  );
+  const deleted = volumes.length - failed.length;
+  if (deleted > 0) {
+    output.info(`${output.stderrColors.green('✓')} cleaned up ${plural(deleted, 'demo volume')}`);
+  }
+  if (failed.length > 0 && target.kind === 'account') {
+    output.warn(
+      `${plural(failed.length, 'demo volume')} left behind, still billed: ${failed.join(' ')}; delete ${failed.length === 1 ? 'it' : 'them'} with ${failed.map((id) => `\`${commandLine(target.providerName, `volume delete ${id} --location ${location}`)}\``).join(', ')}`,
+    );
+  }
+  return failed;
 }
 
 /**

@@ -57,15 +57,22 @@ export function commandLine(provider: ProviderName, args: string): string {
   return `sam-provider${provider === 'scaleway' ? '' : ` --provider ${provider}`} ${args}`;
 }
 
-/** Hints for each error category: what the user can do about it. */
-function hint(error: ProviderError, provider: ProviderName): string | undefined {
+/** Whether an error is about a block volume rather than a VM (the library's volume messages start so). */
+function aboutVolume(error: ProviderError): boolean {
+  return /^volume /i.test(error.message);
+}
+
+/** What the user can do about `error`, for the error line (`undefined` when there is nothing to add). */
+export function errorHint(error: ProviderError, provider: ProviderName): string | undefined {
   switch (error.category) {
     case 'auth':
       return `check ${CREDENTIAL_SOURCES[provider]}`;
     case 'permission':
       return 'the credentials are valid but not allowed to do this; check their permissions';
     case 'not_found':
-      return '`sam-provider list` shows the VMs that exist';
+      return aboutVolume(error)
+        ? `\`${commandLine(provider, 'volume list --location <location>')}\` shows the volumes that exist`
+        : '`sam-provider list` shows the VMs that exist';
     case 'invalid_input':
       if (error.field === 'vm.size' && error.message.includes('not offered')) {
         return 'choose another --size or --location (see `sam-provider sizes`)';
@@ -74,7 +81,9 @@ function hint(error: ProviderError, provider: ProviderName): string | undefined 
     case 'invalid_request':
       return 'the provider refused the request as sent';
     case 'conflict':
-      return 'the VM is not in a state that allows this; wait and try again';
+      return aboutVolume(error)
+        ? `check the volume with \`${commandLine(provider, 'volume get <id> --location <location>')}\``
+        : 'the VM is not in a state that allows this; wait and try again';
     case 'quota':
       return 'an account limit was reached; delete VMs or ask the provider to raise the limit';
     case 'capacity':
@@ -106,9 +115,14 @@ function fieldHint(field: string, provider: ProviderName): string | undefined {
   }
   const [scope, name = ''] = field.split('.');
   if (scope === 'labels' || name === 'labels') return 'fix --label (key=value)';
+  if (scope === 'volume' && name === 'volumeId') {
+    return `give the volume id as the provider returned it; \`${commandLine(provider, 'volume list --location <location>')}\` shows them`;
+  }
   const flags: Record<string, string> = {
     name: '--name',
     size: '--size',
+    sizeGb: '--size-gb',
+    serverId: '--vm (a VM id as `sam-provider list` shows it)',
     location: '--location',
     userData: '--user-data',
     image: '--image',
@@ -137,7 +151,7 @@ function messageOf(error: unknown): string {
 export function describeError(error: unknown, provider: ProviderName, subject?: string): string {
   const about = subject === undefined ? '' : `${subject}: `;
   if (!isProviderError(error)) return oneLine(`${about}${messageOf(error)}`);
-  const advice = hint(error, provider);
+  const advice = errorHint(error, provider);
   const cleanup =
     error.cleanupErrors.length === 0
       ? ''
@@ -191,6 +205,11 @@ function spinnerAnimates(stream: OutputStream, env: Environment): boolean {
 /** The VM id in a `cleanup_failed` event's resource (`server <id>`), when it names one. */
 export function leftoverVMId(resource: string): string | undefined {
   return /^server (\S+)$/.exec(resource)?.[1];
+}
+
+/** The volume id in a `cleanup_failed` event's resource (`volume <id>`), when it names one. */
+export function leftoverVolumeId(resource: string): string | undefined {
+  return /^volume (\S+)$/.exec(resource)?.[1];
 }
 
 /** Where a command's results, progress and errors go, according to `--json`, `--quiet` and `--verbose`. */
@@ -255,11 +274,14 @@ export class Output {
   readonly handleEvent = (event: ProviderEvent): void => {
     if (event.type === 'cleanup_failed') {
       const id = leftoverVMId(event.resource);
+      const volumeId = leftoverVolumeId(event.resource);
       const { provider } = this.options;
       const advice =
-        id === undefined
-          ? `check for it in your ${PROVIDER_TITLES[provider]} account and remove it there`
-          : `check with \`${commandLine(provider, 'list')}\`, remove it with \`${commandLine(provider, `delete ${id}`)}\``;
+        id !== undefined
+          ? `check with \`${commandLine(provider, 'list')}\`, remove it with \`${commandLine(provider, `delete ${id}`)}\``
+          : volumeId !== undefined
+            ? `check with \`${commandLine(provider, 'volume list --location <location>')}\`, remove it with \`${commandLine(provider, `volume delete ${volumeId} --location <location>`)}\``
+            : `check for it in your ${PROVIDER_TITLES[provider]} account and remove it there`;
       this.warn(
         `could not remove ${event.resource} after a failure (${event.category}: ${oneLine(event.message)}); it may still exist and be billed: ${advice}`,
       );

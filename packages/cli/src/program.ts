@@ -20,6 +20,16 @@ import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-code
 import { colorsEnabled, describeError, Output } from './output.js';
 import { type ConnectionOptions, PROVIDER_NAMES, type ProviderName } from './target.js';
 import { safeUsageMessage, UsageError } from './usage-error.js';
+import {
+  type VolumeCreateOptions,
+  volumeAttachCommand,
+  volumeCreateCommand,
+  volumeDeleteCommand,
+  volumeDetachCommand,
+  volumeGetCommand,
+  volumeListCommand,
+  volumeResizeCommand,
+} from './volume-commands.js';
 
 /** The options every command accepts, as commander parses them. */
 type GlobalOptions = {
@@ -48,8 +58,9 @@ const HELP_FOOTER = `
 Target:
   Without credentials every command runs against an embedded emulator of the chosen cloud on 127.0.0.1,
   started for that command alone: it starts empty and is discarded when the command ends.
-  With credentials (flags or environment) commands act on your real account; create, power-off, power-on
-  and delete then ask for confirmation on a terminal, and need --yes otherwise.
+  With credentials (flags or environment) commands act on your real account; create, power-off, power-on,
+  delete and the volume commands that change something then ask for confirmation on a terminal, and need
+  --yes otherwise.
 
 Environment:
   SCW_SECRET_KEY, SCW_DEFAULT_PROJECT_ID, SCW_DEFAULT_ZONE, SCW_API_URL   (Scaleway)
@@ -57,7 +68,7 @@ Environment:
 
 Exit codes:
   0 success   1 failure (the provider or a check failed)   2 usage error (bad flag, missing argument)
-  130 interrupted (Ctrl-C): the demo deleted the VMs it created first; press Ctrl-C twice to exit at once
+  130 interrupted (Ctrl-C): the demo deleted the VMs and the volume it created first; press Ctrl-C twice to exit at once
 `;
 
 function parseLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -73,6 +84,17 @@ function parseSpeed(value: string): number {
   }
   return speed;
 }
+
+/** `--size-gb`: a number; whether it is a whole number the provider accepts is the library's to say. */
+function parseSizeGb(value: string): number {
+  const size = Number(value);
+  if (value.trim() === '' || !Number.isFinite(size))
+    throw new InvalidArgumentError('Expected a number of GB.');
+  return size;
+}
+
+const LOCATION_HELP =
+  "location id (default: the provider's default location: --zone on Scaleway, fsn1 on Hetzner)";
 
 function connectionOf(options: GlobalOptions): ConnectionOptions {
   const { provider, secretKey, projectId, zone, apiUrl, token } = options;
@@ -153,7 +175,7 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
   program
     .command('demo')
     .description(
-      'run a full VM lifecycle (3 VMs in 2 locations) and print a table; exit 0 only if it all passed',
+      'run a full VM lifecycle (3 VMs in 2 locations, a data volume that outlives its VM) and print a table; exit 0 only if it all passed',
     )
     .option('--live', 'run against the account your credentials name (asks first, unless --yes)')
     .addOption(
@@ -233,11 +255,83 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
 
   program
     .command('delete')
-    .description('delete VMs and every paid resource they own')
+    .description('delete VMs with their boot disk and IP (attached data volumes are detached and kept)')
     .argument('<id...>', 'VM ids')
     .option('--wait', 'wait until each is gone')
     .action(async (ids: string[], options: { wait?: boolean }, command: Command) =>
       execute(command, (context) => deleteCommand(context, ids, options.wait === true)),
+    );
+
+  const volume = program
+    .command('volume')
+    .description('block volumes: data disks that outlive the VMs they are attached to');
+
+  volume
+    .command('create')
+    .description('create a block volume (raw, unformatted)')
+    .requiredOption('--name <name>', 'volume name')
+    .requiredOption('--size-gb <gb>', 'size in GB (10^9 bytes)', parseSizeGb)
+    .option('--location <location>', LOCATION_HELP)
+    .option('--label <key=value>', 'label to set (repeatable)', parseLabel)
+    .action(async (options: VolumeCreateOptions, command: Command) =>
+      execute(command, (context) => volumeCreateCommand(context, options)),
+    );
+
+  volume
+    .command('list')
+    .description('list the volumes of one location, optionally only those carrying every given label')
+    .option('--location <location>', LOCATION_HELP)
+    .option('--label <key=value>', 'match this label exactly (repeatable)', parseLabel)
+    .action(async (options: { location?: string; label?: Record<string, string> }, command: Command) =>
+      execute(command, (context) => volumeListCommand(context, options)),
+    );
+
+  volume
+    .command('get')
+    .description('show one volume (exit 1 if it does not exist)')
+    .argument('<id>', 'volume id')
+    .option('--location <location>', LOCATION_HELP)
+    .action(async (id: string, options: { location?: string }, command: Command) =>
+      execute(command, (context) => volumeGetCommand(context, id, options)),
+    );
+
+  volume
+    .command('attach')
+    .description('attach a volume to a VM in its location; returns once it is attached')
+    .argument('<id>', 'volume id')
+    .requiredOption('--vm <vm-id>', 'the VM to attach it to')
+    .option('--location <location>', LOCATION_HELP)
+    .action(async (id: string, options: { vm: string; location?: string }, command: Command) =>
+      execute(command, (context) => volumeAttachCommand(context, id, options)),
+    );
+
+  volume
+    .command('detach')
+    .description('detach a volume from its VM; returns once it is detached')
+    .argument('<id>', 'volume id')
+    .option('--vm <vm-id>', 'only detach it from this VM (refused if it is attached to another)')
+    .option('--location <location>', LOCATION_HELP)
+    .action(async (id: string, options: { vm?: string; location?: string }, command: Command) =>
+      execute(command, (context) => volumeDetachCommand(context, id, options)),
+    );
+
+  volume
+    .command('resize')
+    .description('grow a volume (volumes never shrink); returns once the new size has landed')
+    .argument('<id>', 'volume id')
+    .requiredOption('--size-gb <gb>', 'the new size in GB, above the current one', parseSizeGb)
+    .option('--location <location>', LOCATION_HELP)
+    .action(async (id: string, options: { sizeGb: number; location?: string }, command: Command) =>
+      execute(command, (context) => volumeResizeCommand(context, id, options)),
+    );
+
+  volume
+    .command('delete')
+    .description('delete a detached volume and its data (an attached one is refused)')
+    .argument('<id>', 'volume id')
+    .option('--location <location>', LOCATION_HELP)
+    .action(async (id: string, options: { location?: string }, command: Command) =>
+      execute(command, (context) => volumeDeleteCommand(context, id, options)),
     );
 
   return program;
