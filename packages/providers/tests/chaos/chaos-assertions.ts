@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { isProviderError, isRetryableCategory, type ProviderErrorCategory } from '../../src/index.js';
-import type { ChaosReport } from './chaos.js';
+import { type ChaosReport, lifecycleOfName, VOLUME_STEPS } from './chaos.js';
 
 /** The faults injected are all transient: every failure must say so. */
 const TRANSIENT: ReadonlySet<ProviderErrorCategory> = new Set([
@@ -11,14 +11,18 @@ const TRANSIENT: ReadonlySet<ProviderErrorCategory> = new Set([
 ]);
 
 /** The invariants every chaos run must hold, whatever the faults did. */
-export function assertChaosInvariants(report: ChaosReport, lifecycles: number): void {
+export function assertChaosInvariants(
+  report: ChaosReport,
+  lifecycles: number,
+  volumeLifecycles: number,
+): void {
   expect(
     Object.values(report.faults).every((hits) => hits > 0),
     'every fault kind fired',
   ).toBe(true);
   expect(report.operations.filter((operation) => operation.step === 'create')).toHaveLength(lifecycles);
   for (const operation of report.operations) {
-    const where = `${operation.step} #${operation.lifecycle}: ${String(operation.error)}`;
+    const where = `${operation.kind} lifecycle #${operation.lifecycle}, ${operation.step} (${operation.attempts} calls): ${String(operation.error)}`;
     // An abort is answered with the caller's own reason, never with something else.
     expect(operation.outcome, where).not.toBe('abort ignored');
     if (operation.outcome !== 'failed' && operation.outcome !== 'state not reached') continue;
@@ -35,16 +39,43 @@ export function assertChaosInvariants(report: ChaosReport, lifecycles: number): 
   expect(failed, 'failures beyond what exhausted retries explain').toBeLessThanOrEqual(
     report.operations.length * 0.05,
   );
+  const story = (name: string) => {
+    const owner = lifecycleOfName(name);
+    return `${name}: ${report.operations
+      .filter((operation) => operation.kind === owner?.kind && operation.lifecycle === owner.lifecycle)
+      .map((operation) => `${operation.step}: ${operation.outcome} ${String(operation.error ?? '')}`)
+      .join('; ')}`;
+  };
   // Late commits beyond the lookup window are the one case no client can see; everything else is tracked.
   const late = new Set(report.veryLate);
   const untracked = report.untracked.filter((name) => !late.has(name));
-  const story = (name: string) =>
-    report.operations
-      .filter((operation) => `${name}`.endsWith(`-${operation.lifecycle}`))
-      .map((operation) => `${operation.step}: ${operation.outcome} ${String(operation.error ?? '')}`)
-      .join('; ');
   expect(untracked, untracked.map(story).join(' | ')).toEqual([]);
   expect(report.createdTwice.filter((name) => !late.has(name))).toEqual([]);
   expect(report.duplicates.filter((name) => !late.has(name))).toEqual([]);
+
+  // Volumes: the same accounting, before the reconciler, for the data volumes the volume lifecycles made.
+  const { volumes } = report;
+  if (volumes.supported) {
+    const volumeOperations = report.operations.filter((operation) => VOLUME_STEPS.has(operation.step));
+    expect(volumes.lifecycles).toBe(volumeLifecycles);
+    expect(volumeOperations.filter((operation) => operation.step === 'volume create').length).toBeGreaterThan(
+      0,
+    );
+    expect(
+      Object.values(volumes.faults).reduce((total, hits) => total + hits, 0),
+      'faults fired on the volume routes',
+    ).toBeGreaterThan(0);
+    const lateVolumes = new Set(volumes.veryLate);
+    const untrackedVolumes = volumes.untracked.filter((name) => !lateVolumes.has(name));
+    expect(untrackedVolumes, `untracked volumes: ${untrackedVolumes.map(story).join(' | ')}`).toEqual([]);
+    const twice = volumes.createdTwice.filter((name) => !lateVolumes.has(name));
+    expect(twice, `volume creates that made two volumes: ${twice.map(story).join(' | ')}`).toEqual([]);
+    const duplicated = volumes.duplicates.filter((name) => !lateVolumes.has(name));
+    expect(duplicated, `volume names seen twice: ${duplicated.map(story).join(' | ')}`).toEqual([]);
+  } else {
+    expect(volumes.lifecycles).toBe(0);
+  }
+  // Zero leaked volumes: data volumes and boot volumes alike, once the reconciler has run.
+  expect(report.afterReconcile.volumes, 'volumes left in emulator.leftovers() after the reconciler').toBe(0);
   expect(report.afterReconcile).toEqual({ servers: 0, volumes: 0, ips: 0 });
 }

@@ -5,6 +5,7 @@ import {
   type Provider,
   type ProviderErrorCategory,
   type ProviderRequestContext,
+  type VolumeInstance,
   waitForVM,
 } from '../../src/index.js';
 import { inVirtualTime } from '../virtual-time.js';
@@ -16,17 +17,24 @@ export interface ChaosTarget {
   provider: Provider;
   /** Retries the provider reported through `onEvent`. */
   retries: () => number;
-  /** Where lifecycle `index` creates its VM. */
+  /** Where lifecycle `index` creates its VM (and, for a volume lifecycle, its volume). */
   location: (index: number) => string;
   size: VMSize;
   /** The provider's form of a 429 (Scaleway: empty body; Hetzner: a JSON error). */
   rateLimit: (rule: Partial<FaultRule>) => FaultRule;
   /** The client's per-request timeout: slow answers exceed it. */
   timeoutMs: number;
+  /** The provider's volume routes (Block API, Volumes API, attach / detach actions): faults on them are counted apart. */
+  volumeRoute: RegExp;
 }
 
 export interface ChaosOptions {
   lifecycles: number;
+  /**
+   * Volume lifecycles (VM create → volume create → wait running → attach → detach → resize → volume delete → VM
+   * delete), interleaved with the VM lifecycles in the same pool. Run only when `provider.volumeCapabilities.supported`.
+   */
+  volumeLifecycles: number;
   concurrency: number;
   seed: number;
   /** Chance of each fault kind on every request. */
@@ -35,11 +43,31 @@ export interface ChaosOptions {
   abortProbability: number;
 }
 
-const STEPS = ['create', 'wait running', 'list', 'power off', 'power on', 'delete'] as const;
-type Step = (typeof STEPS)[number];
+const VM_STEPS = ['create', 'wait running', 'list', 'power off', 'power on', 'delete'] as const;
+/** A volume lifecycle: its own VM around the volume steps; the caller aborts only during a volume step. */
+const VOLUME_LIFECYCLE_STEPS = [
+  'vm create',
+  'volume create',
+  'vm wait running',
+  'volume attach',
+  'volume detach',
+  'volume resize',
+  'volume delete',
+  'vm delete',
+] as const;
+export const VOLUME_STEPS: ReadonlySet<Step> = new Set([
+  'volume create',
+  'volume attach',
+  'volume detach',
+  'volume resize',
+  'volume delete',
+]);
+type Step = (typeof VM_STEPS)[number] | (typeof VOLUME_LIFECYCLE_STEPS)[number];
 
 /** What happened to one operation. */
 export interface OperationRecord {
+  /** A VM lifecycle, or a volume lifecycle (which has VM steps of its own). */
+  kind: 'vm' | 'volume';
   lifecycle: number;
   step: Step;
   /**
@@ -48,7 +76,32 @@ export interface OperationRecord {
    * of an earlier request (delivered after its retry) moved the VM back, so the wait ran out.
    */
   outcome: 'ok' | 'aborted' | 'abort ignored' | 'state not reached' | 'failed';
+  /** Calls the caller made for this step (volume steps are retried by the caller on a retryable error). */
+  attempts: number;
   error?: unknown;
+}
+
+/** What the run proves about data volumes (all empty / zero when the provider has no volumes). */
+export interface VolumeChaosReport {
+  /** `provider.volumeCapabilities.supported`: volume lifecycles ran only when true. */
+  supported: boolean;
+  lifecycles: number;
+  /** Volume steps the caller called again after a retryable failure. */
+  callerRetries: number;
+  /** Faults that fired on the volume routes, per kind. */
+  faults: Record<string, number>;
+  /** Volume names seen on more than one volume at once, at any sample. */
+  duplicates: string[];
+  /** Data volumes present after the run that no caller was ever given an id for (names). */
+  untracked: string[];
+  /** Names whose volume create reached the API twice with success. */
+  createdTwice: string[];
+  /** Names of volume creates the API processed only after the library had stopped looking for them. */
+  veryLate: string[];
+  /** Data volumes present before the reconciler. */
+  beforeReconcile: number;
+  /** Volumes the reconciler found by the run's label, detached and deleted. */
+  reconciled: number;
 }
 
 export interface ChaosReport {
@@ -69,6 +122,7 @@ export interface ChaosReport {
   afterReconcile: { servers: number; volumes: number; ips: number };
   /** Server counts per name, sampled during the run. */
   samples: number;
+  volumes: VolumeChaosReport;
 }
 
 const VERY_LATE = 'very late';
@@ -77,17 +131,67 @@ class ChaosAbort extends Error {
   override readonly name = 'ChaosAbort';
 }
 
+/** A volume call that resolved with something the contract rules out (never retried). */
+class ContractViolation extends Error {
+  override readonly name = 'ContractViolation';
+}
+
 const WAIT = { timeoutMs: 5_000, intervalMs: 5, maxIntervalMs: 40 } as const;
+/** Calls a caller makes for one volume step before giving up, and its pause between them. */
+const VOLUME_STEP_ATTEMPTS = 3;
+const CALLER_BACKOFF_MS = 25;
+
+/** The name of lifecycle `index`'s VM (`chaos-{seed}-{index}`) or data volume (`chaos-{seed}-vol-{index}`). */
+export function lifecycleOfName(name: string): { kind: 'vm' | 'volume'; lifecycle: number } | undefined {
+  const match = /^chaos-\d+-(vol-)?(\d+)(-vm)?$/.exec(name);
+  if (match === null) return undefined;
+  return { kind: match[1] === undefined ? 'vm' : 'volume', lifecycle: Number(match[2]) };
+}
+
+const isDataVolumeName = (name: string) => /^chaos-\d+-vol-\d+$/.test(name);
 
 function count(emulator: CloudEmulator) {
   const { servers, volumes, ips } = emulator.leftovers();
   return { servers: servers.length, volumes: volumes.length, ips: ips.length };
 }
 
+/** Wait `ms`, or reject with the signal's reason as soon as it fires (a caller's own pause between tries). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Spread `volumes` jobs evenly among `vms` jobs, in a fixed order. */
+function interleave(vms: number, volumes: number): { kind: 'vm' | 'volume'; index: number }[] {
+  const total = vms + volumes;
+  const jobs: { kind: 'vm' | 'volume'; index: number }[] = [];
+  let vm = 0;
+  let volume = 0;
+  for (let slot = 0; slot < total; slot++) {
+    const isVolume = Math.floor(((slot + 1) * volumes) / total) > Math.floor((slot * volumes) / total);
+    jobs.push(isVolume ? { kind: 'volume', index: volume++ } : { kind: 'vm', index: vm++ });
+  }
+  return jobs;
+}
+
 /**
- * Run `lifecycles` VM lifecycles (create → wait running → list → power off → power on → delete), `concurrency` at a
- * time, against an emulator that injects seeded faults on every request, with seeded caller aborts; then turn faults
- * off, reconcile with the library's own list + delete, and report.
+ * Run `lifecycles` VM lifecycles (create → wait running → list → power off → power on → delete) and, when the
+ * provider has volumes, `volumeLifecycles` volume lifecycles among them, `concurrency` at a time, against an
+ * emulator that injects seeded faults on every request (VM and volume routes alike), with seeded caller aborts; then
+ * turn faults off, reconcile with the library's own list + detach + delete, and report.
  */
 export async function runChaos(target: ChaosTarget, options: ChaosOptions): Promise<ChaosReport> {
   const { emulator, provider } = target;
@@ -130,41 +234,63 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       label: 'slow after',
     }),
   };
+  const capabilities = provider.volumeCapabilities;
+  const volumeLifecycles = capabilities.supported ? options.volumeLifecycles : 0;
   const operations: OperationRecord[] = [];
   const trackedIds = new Set<string>();
+  const trackedVolumeIds = new Set<string>();
   const duplicates = new Set<string>();
+  const volumeDuplicates = new Set<string>();
+  let callerRetries = 0;
   let samples = 0;
   const sample = () => {
     samples++;
+    const { servers, volumes } = emulator.leftovers();
     const perName = new Map<string, number>();
-    for (const server of emulator.leftovers().servers) {
+    for (const server of servers) {
       const name = String(server.detail?.name ?? server.id);
       perName.set(name, (perName.get(name) ?? 0) + 1);
     }
-    for (const [name, servers] of perName) if (servers > 1) duplicates.add(name);
+    for (const [name, found] of perName) if (found > 1) duplicates.add(name);
+    const perVolumeName = new Map<string, number>();
+    for (const volume of volumes) {
+      const name = String(volume.detail?.name ?? volume.id);
+      if (isDataVolumeName(name)) perVolumeName.set(name, (perVolumeName.get(name) ?? 0) + 1);
+    }
+    for (const [name, found] of perVolumeName) if (found > 1) volumeDuplicates.add(name);
   };
   const sampler = setInterval(sample, 15);
+  const emulatorId = (id: string) => id.split('/').pop() ?? id;
 
-  const lifecycle = async (index: number) => {
+  /** The caller's abort of one step: a timer firing `afterMs` into it, or nothing. */
+  const abortTimer = (controller: AbortController, message: string, afterMs: number | undefined) =>
+    afterMs === undefined ? undefined : setTimeout(() => controller.abort(new ChaosAbort(message)), afterMs);
+
+  const outcomeOf = (controller: AbortController, error: unknown): OperationRecord['outcome'] => {
+    if (controller.signal.aborted) return error === controller.signal.reason ? 'aborted' : 'abort ignored';
+    if (isProviderError(error, 'timeout') && error.message.includes('did not reach'))
+      return 'state not reached';
+    return 'failed';
+  };
+
+  const vmLifecycle = async (index: number) => {
     const random = createRandom(options.seed * 1_000 + index);
     const abort =
       random() < options.abortProbability
         ? {
-            step: Math.floor(random() * STEPS.length),
+            step: Math.floor(random() * VM_STEPS.length),
             afterMs: Math.floor(random() * (random() < 0.5 ? 6 : 60)),
           }
         : undefined;
     const labels = { suite: 'chaos', run: runId, lifecycle: String(index) };
     let id = '';
-    for (const [stepIndex, step] of STEPS.entries()) {
+    for (const [stepIndex, step] of VM_STEPS.entries()) {
       const controller = new AbortController();
-      const timer =
-        abort?.step === stepIndex
-          ? setTimeout(
-              () => controller.abort(new ChaosAbort(`lifecycle ${index} aborted during ${step}`)),
-              abort.afterMs,
-            )
-          : undefined;
+      const timer = abortTimer(
+        controller,
+        `lifecycle ${index} aborted during ${step}`,
+        abort?.step === stepIndex ? abort.afterMs : undefined,
+      );
       const call: ProviderRequestContext = { signal: controller.signal };
       try {
         switch (step) {
@@ -180,7 +306,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
               call,
             );
             id = vm.id;
-            trackedIds.add(id.split('/').pop() ?? id);
+            trackedIds.add(emulatorId(id));
             break;
           }
           case 'wait running':
@@ -209,14 +335,16 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
             await waitForVM(provider, id, { until: 'deleted', ...WAIT, ...call });
             break;
         }
-        operations.push({ lifecycle: index, step, outcome: 'ok' });
+        operations.push({ kind: 'vm', lifecycle: index, step, outcome: 'ok', attempts: 1 });
       } catch (error) {
-        let outcome: OperationRecord['outcome'] = 'failed';
-        if (controller.signal.aborted)
-          outcome = error === controller.signal.reason ? 'aborted' : 'abort ignored';
-        else if (isProviderError(error, 'timeout') && error.message.includes('did not reach'))
-          outcome = 'state not reached';
-        operations.push({ lifecycle: index, step, outcome, error });
+        operations.push({
+          kind: 'vm',
+          lifecycle: index,
+          step,
+          outcome: outcomeOf(controller, error),
+          attempts: 1,
+          error,
+        });
         return;
       } finally {
         clearTimeout(timer);
@@ -224,10 +352,161 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }
   };
 
+  const volumeLifecycle = async (index: number) => {
+    const random = createRandom((options.seed * 1_000 + index) ^ 0x2545f491);
+    const volumeSteps = VOLUME_LIFECYCLE_STEPS.filter((step) => VOLUME_STEPS.has(step));
+    const abort =
+      random() < options.abortProbability
+        ? {
+            step: volumeSteps[Math.floor(random() * volumeSteps.length)],
+            afterMs: Math.floor(random() * (random() < 0.5 ? 6 : 60)),
+          }
+        : undefined;
+    const location = target.location(index);
+    const labels = { suite: 'chaos', run: runId, lifecycle: `vol-${index}` };
+    const createSizeGb = (capabilities.minSizeGb ?? 1) + Math.floor(random() * 5);
+    const resizeToGb = createSizeGb + 1 + Math.floor(random() * 5);
+    let vmId = '';
+    let volume: VolumeInstance | undefined;
+    const volumeId = () => (volume as VolumeInstance).id;
+
+    /** One call of a step; a resolved call that breaks the contract throws a ContractViolation. */
+    const attempt = async (step: Step, call: ProviderRequestContext, retry: boolean): Promise<void> => {
+      switch (step) {
+        case 'vm create': {
+          const vm = await provider.createVM(
+            {
+              name: `chaos-${options.seed}-vol-${index}-vm`,
+              size: target.size,
+              location,
+              userData: `#cloud-config\n# volume lifecycle ${index}\n`,
+              labels,
+            },
+            call,
+          );
+          vmId = vm.id;
+          trackedIds.add(emulatorId(vmId));
+          return;
+        }
+        case 'vm wait running':
+          await waitForVM(provider, vmId, { until: 'running', ...WAIT, ...call });
+          return;
+        case 'volume create': {
+          const created = await provider.createVolume(
+            { name: `chaos-${options.seed}-vol-${index}`, sizeGb: createSizeGb, location, labels },
+            call,
+          );
+          trackedVolumeIds.add(emulatorId(created.id));
+          if (created.sizeGb !== createSizeGb || created.location !== location) {
+            throw new ContractViolation(
+              `createVolume returned ${created.sizeGb} GB in ${created.location}, asked ${createSizeGb} GB in ${location}`,
+            );
+          }
+          volume = created;
+          return;
+        }
+        case 'volume attach': {
+          const attached = await provider.attachVolume(
+            { volumeId: volumeId(), serverId: vmId, location },
+            call,
+          );
+          if (attached.attachedServerId !== vmId || attached.status !== 'attached') {
+            throw new ContractViolation(
+              `attachVolume resolved ${attached.status} on ${String(attached.attachedServerId)}, not attached to ${vmId}`,
+            );
+          }
+          return;
+        }
+        case 'volume detach': {
+          const detached = await provider.detachVolume(
+            { volumeId: volumeId(), serverId: vmId, location },
+            call,
+          );
+          if (detached === null || detached.attachedServerId !== undefined) {
+            throw new ContractViolation(
+              `detachVolume resolved ${detached === null ? 'null' : `attached to ${detached.attachedServerId}`}`,
+            );
+          }
+          return;
+        }
+        case 'volume resize': {
+          // A caller retrying after an ambiguous failure reads first: the grow may have landed.
+          if (retry) {
+            const current = await provider.getVolume({ volumeId: volumeId(), location }, call);
+            if (current === null)
+              throw new ContractViolation(`volume ${volumeId()} vanished before its resize`);
+            if (current.sizeGb >= resizeToGb) return;
+          }
+          const resized = await provider.resizeVolume(
+            { volumeId: volumeId(), location, sizeGb: resizeToGb, currentSizeGb: createSizeGb },
+            call,
+          );
+          if (resized.sizeGb !== resizeToGb) {
+            throw new ContractViolation(`resizeVolume resolved ${resized.sizeGb} GB, asked ${resizeToGb} GB`);
+          }
+          return;
+        }
+        case 'volume delete':
+          await provider.deleteVolume({ volumeId: volumeId(), location }, call);
+          return;
+        case 'vm delete':
+          await provider.deleteVM(vmId, call);
+          await waitForVM(provider, vmId, { until: 'deleted', ...WAIT, ...call });
+          return;
+        default:
+          throw new Error(`not a volume lifecycle step: ${step}`);
+      }
+    };
+
+    for (const step of VOLUME_LIFECYCLE_STEPS) {
+      const controller = new AbortController();
+      const timer = abortTimer(
+        controller,
+        `volume lifecycle ${index} aborted during ${step}`,
+        abort?.step === step ? abort.afterMs : undefined,
+      );
+      const call: ProviderRequestContext = { signal: controller.signal };
+      // The caller retries a volume step on a retryable failure, a bounded number of times; VM steps as above.
+      const maxAttempts = VOLUME_STEPS.has(step) ? VOLUME_STEP_ATTEMPTS : 1;
+      let attempts = 0;
+      try {
+        for (;;) {
+          attempts++;
+          try {
+            await attempt(step, call, attempts > 1);
+            break;
+          } catch (error) {
+            const retryable = isProviderError(error) && error.retryable && !controller.signal.aborted;
+            if (!retryable || attempts >= maxAttempts) throw error;
+            callerRetries++;
+            await pause(CALLER_BACKOFF_MS * attempts, controller.signal);
+          }
+        }
+        operations.push({ kind: 'volume', lifecycle: index, step, outcome: 'ok', attempts });
+      } catch (error) {
+        operations.push({
+          kind: 'volume',
+          lifecycle: index,
+          step,
+          outcome: outcomeOf(controller, error),
+          attempts,
+          error,
+        });
+        return;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  };
+
+  const jobs = interleave(options.lifecycles, volumeLifecycles);
   let next = 0;
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
-      while (next < options.lifecycles) await lifecycle(next++);
+      while (next < jobs.length) {
+        const job = jobs[next++] as (typeof jobs)[number];
+        await (job.kind === 'vm' ? vmLifecycle(job.index) : volumeLifecycle(job.index));
+      }
     }),
   );
   clearInterval(sampler);
@@ -236,25 +515,62 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   sample();
 
   const faults = Object.fromEntries(Object.entries(handles).map(([kind, handle]) => [kind, handle.hits]));
+  const kindOfLabel = new Map(Object.entries(handles).map(([kind, handle]) => [handle.rule.label, kind]));
+  const volumeFaults = Object.fromEntries(Object.keys(handles).map((kind) => [kind, 0]));
+  for (const request of emulator.requests) {
+    if (request.fault === undefined || !target.volumeRoute.test(request.path)) continue;
+    const kind = kindOfLabel.get(request.fault) ?? request.fault;
+    volumeFaults[kind] = (volumeFaults[kind] ?? 0) + 1;
+  }
   emulator.clearFaults();
   const retries = target.retries();
   emulator.clock.settle();
   const beforeReconcile = count(emulator);
-  const untracked = emulator
-    .leftovers()
-    .servers.filter((server) => !trackedIds.has(server.id))
+  const leftovers = emulator.leftovers();
+  const untracked = leftovers.servers
+    .filter((server) => !trackedIds.has(server.id))
     .map((server) => String(server.detail?.name ?? server.id));
+  const dataVolumes = leftovers.volumes.filter((item) => isDataVolumeName(String(item.detail?.name ?? '')));
+  const untrackedVolumes = dataVolumes
+    .filter((item) => !trackedVolumeIds.has(item.id))
+    .map((item) => String(item.detail?.name));
   const createsByName = new Map<string, number>();
   const veryLate = new Set<string>();
+  const volumeCreatesByName = new Map<string, number>();
+  const veryLateVolumes = new Set<string>();
   for (const request of emulator.requests) {
-    if (request.method !== 'POST' || !/\/servers$/.test(request.path)) continue;
+    if (request.method !== 'POST') continue;
+    const isServerCreate = /\/servers$/.test(request.path);
+    const isVolumeCreate = /\/volumes$/.test(request.path);
+    if (!isServerCreate && !isVolumeCreate) continue;
     const name = String((JSON.parse(request.body ?? '{}') as { name?: unknown }).name);
-    if (request.fault === VERY_LATE) veryLate.add(name);
-    if (request.apiStatus === 201) createsByName.set(name, (createsByName.get(name) ?? 0) + 1);
+    const success = request.apiStatus !== undefined && request.apiStatus >= 200 && request.apiStatus < 300;
+    if (isServerCreate) {
+      if (request.fault === VERY_LATE) veryLate.add(name);
+      if (request.apiStatus === 201) createsByName.set(name, (createsByName.get(name) ?? 0) + 1);
+    } else if (isDataVolumeName(name)) {
+      if (request.fault === VERY_LATE) veryLateVolumes.add(name);
+      if (success) volumeCreatesByName.set(name, (volumeCreatesByName.get(name) ?? 0) + 1);
+    }
   }
-  const createdTwice = [...createsByName].filter(([, count]) => count > 1).map(([name]) => name);
+  const twice = (creates: Map<string, number>) =>
+    [...creates].filter(([, made]) => made > 1).map(([name]) => name);
 
-  // The reconciler: what a control plane runs after an outage, with the library's own calls.
+  // The reconciler: what a control plane runs after an outage, with the library's own calls. Volumes first, by the
+  // run's label in every location the run used: detach from whatever VM still holds them, then delete.
+  let reconciledVolumes = 0;
+  if (capabilities.supported) {
+    const locations = [
+      ...new Set(Array.from({ length: Math.max(volumeLifecycles, 1) }, (_, index) => target.location(index))),
+    ];
+    for (const location of locations) {
+      for (const owned of await provider.listVolumes({ location, labels: { run: runId } })) {
+        await provider.detachVolume({ volumeId: owned.id, location });
+        await provider.deleteVolume({ volumeId: owned.id, location });
+        reconciledVolumes++;
+      }
+    }
+  }
   const leftoverVMs = await provider.listVMs({ run: runId });
   for (const vm of leftoverVMs) {
     await provider.deleteVM(vm.id);
@@ -275,17 +591,28 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     failuresByCategory,
     duplicates: [...duplicates],
     untracked,
-    createdTwice,
+    createdTwice: twice(createsByName),
     veryLate: [...veryLate],
     beforeReconcile,
     reconciled: leftoverVMs.length,
     afterReconcile: count(emulator),
     samples,
+    volumes: {
+      supported: capabilities.supported,
+      lifecycles: volumeLifecycles,
+      callerRetries,
+      faults: volumeFaults,
+      duplicates: [...volumeDuplicates],
+      untracked: untrackedVolumes,
+      createdTwice: twice(volumeCreatesByName),
+      veryLate: [...veryLateVolumes],
+      beforeReconcile: dataVolumes.length,
+      reconciled: reconciledVolumes,
+    },
   };
 }
 
-/** The report as lines for the test output. */
-export function formatChaosReport(name: string, report: ChaosReport): string {
+function outcomesOf(operations: readonly OperationRecord[]): string {
   const outcomes: Record<OperationRecord['outcome'], number> = {
     ok: 0,
     aborted: 0,
@@ -293,12 +620,22 @@ export function formatChaosReport(name: string, report: ChaosReport): string {
     'state not reached': 0,
     failed: 0,
   };
-  for (const operation of report.operations) outcomes[operation.outcome]++;
+  for (const operation of operations) outcomes[operation.outcome]++;
+  return `${operations.length} (${Object.entries(outcomes)
+    .map(([outcome, made]) => `${outcome} ${made}`)
+    .join(', ')})`;
+}
+
+/** The report as lines for the test output. */
+export function formatChaosReport(name: string, report: ChaosReport): string {
+  const vmOperations = report.operations.filter((operation) => !VOLUME_STEPS.has(operation.step));
+  const volumeOperations = report.operations.filter((operation) => VOLUME_STEPS.has(operation.step));
+  const { volumes } = report;
   const lines = [
     `chaos: ${name}`,
-    `  operations: ${report.operations.length} (${Object.entries(outcomes)
-      .map(([outcome, count]) => `${outcome} ${count}`)
-      .join(', ')})`,
+    `  operations: ${outcomesOf(report.operations)}`,
+    `    on VMs: ${outcomesOf(vmOperations)}`,
+    `    on volumes: ${outcomesOf(volumeOperations)}`,
     `  injected faults: ${Object.entries(report.faults)
       .map(([kind, hits]) => `${kind} ${hits}`)
       .join(', ')}`,
@@ -306,9 +643,29 @@ export function formatChaosReport(name: string, report: ChaosReport): string {
     `  failures by category: ${JSON.stringify(report.failuresByCategory)}`,
     `  duplicates seen: ${report.duplicates.length} (${report.samples} samples); creates that made two servers: ${report.createdTwice.length}; untracked servers: ${report.untracked.length}`,
     `  creates processed after the library stopped looking (left to the reconciler): ${report.veryLate.length}`,
+  ];
+  if (volumes.supported) {
+    const perStep = [...VOLUME_STEPS]
+      .map((step) => {
+        const ofStep = volumeOperations.filter((operation) => operation.step === step);
+        return `${step.replace('volume ', '')} ${ofStep.filter((operation) => operation.outcome === 'ok').length}/${ofStep.length}`;
+      })
+      .join(', ');
+    lines.push(
+      `  volume lifecycles: ${volumes.lifecycles}; volume steps ok per step: ${perStep}; caller retries: ${volumes.callerRetries}`,
+      `  faults on volume routes: ${Object.entries(volumes.faults)
+        .map(([kind, hits]) => `${kind} ${hits}`)
+        .join(', ')}`,
+      `  volume duplicates seen: ${volumes.duplicates.length}; volume creates that made two volumes: ${volumes.createdTwice.length}; untracked volumes: ${volumes.untracked.length}; volume creates processed after the library stopped looking: ${volumes.veryLate.length}`,
+      `  data volumes before reconcile: ${volumes.beforeReconcile}; reconciled volumes: ${volumes.reconciled}`,
+    );
+  } else {
+    lines.push('  volume lifecycles: skipped (volumeCapabilities.supported is false)');
+  }
+  lines.push(
     `  before reconcile: ${JSON.stringify(report.beforeReconcile)}; reconciled VMs: ${report.reconciled}`,
     `  leftovers after reconcile: ${JSON.stringify(report.afterReconcile)}`,
-  ];
+  );
   return lines.join('\n');
 }
 

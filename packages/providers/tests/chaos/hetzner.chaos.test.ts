@@ -11,6 +11,7 @@ afterAll(() => server.close());
 
 const OPTIONS = {
   lifecycles: 200,
+  volumeLifecycles: 60,
   concurrency: 20,
   seed: 11,
   faultProbability: 0.05,
@@ -45,15 +46,16 @@ function target(): ChaosTarget {
       body: { error: { code: 'rate_limit_exceeded', message: 'limit of 3600 requests per hour reached' } },
     }),
     timeoutMs,
+    volumeRoute: /^\/v1\/(volumes|actions)(\/|$)/,
   };
 }
 
 describe('hetzner under chaos', () => {
-  it('200 lifecycles, 20 at a time, with faults and aborts: no leak, no duplicate, only typed errors', async () => {
+  it('200 VM and 60 volume lifecycles, 20 at a time, with faults and aborts: no leak, no duplicate, only typed errors', async () => {
     const report = await runChaosInVirtualTime(target(), OPTIONS);
     const text = formatChaosReport('hetzner', report);
     console.log(text);
-    assertChaosInvariants(report, OPTIONS.lifecycles);
+    assertChaosInvariants(report, OPTIONS.lifecycles, OPTIONS.volumeLifecycles);
     // Seeded and deterministic: the same seed gives the same run, fault for fault.
     expect(formatChaosReport('hetzner', await runChaosInVirtualTime(target(), OPTIONS))).toBe(text);
   }, 120_000);

@@ -15,7 +15,14 @@ beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 
 const ZONES = ['fr-par-1', 'fr-par-2', 'nl-ams-1'];
-const OPTIONS = { lifecycles: 200, concurrency: 20, seed: 7, faultProbability: 0.05, abortProbability: 0.15 };
+const OPTIONS = {
+  lifecycles: 200,
+  volumeLifecycles: 60,
+  concurrency: 20,
+  seed: 7,
+  faultProbability: 0.05,
+  abortProbability: 0.15,
+};
 
 /** A fresh emulator and provider, installed as the msw handlers. */
 function target(): ChaosTarget {
@@ -45,15 +52,16 @@ function target(): ChaosTarget {
     size: 'small',
     rateLimit: (rule) => scalewayRateLimitFault(rule),
     timeoutMs,
+    volumeRoute: /^\/block\/|\/(attach|detach)-volume$/,
   };
 }
 
 describe('scaleway under chaos', () => {
-  it('200 lifecycles, 20 at a time, with faults and aborts: no leak, no duplicate, only typed errors', async () => {
+  it('200 VM and 60 volume lifecycles, 20 at a time, with faults and aborts: no leak, no duplicate, only typed errors', async () => {
     const report = await runChaosInVirtualTime(target(), OPTIONS);
     const text = formatChaosReport('scaleway', report);
     console.log(text);
-    assertChaosInvariants(report, OPTIONS.lifecycles);
+    assertChaosInvariants(report, OPTIONS.lifecycles, OPTIONS.volumeLifecycles);
     // Seeded and deterministic: the same seed gives the same run, fault for fault.
     expect(formatChaosReport('scaleway', await runChaosInVirtualTime(target(), OPTIONS))).toBe(text);
   }, 120_000);
