@@ -187,7 +187,12 @@ export class ScalewayClient {
   }
 
   /** §15.6: size grows only; answers at once, the change lands later (`updating`). */
-  async updateBlockVolume(zone: string, id: string, body: Record<string, unknown>, options: CallOptions = {}) {
+  async updateBlockVolume(
+    zone: string,
+    id: string,
+    body: Record<string, unknown>,
+    options: CallOptions = {},
+  ) {
     const { data } = await this.http.request({
       method: 'PATCH',
       path: `/block/v1/zones/${zone}/volumes/${id}`,
@@ -210,7 +215,10 @@ export class ScalewayClient {
     await this.http.request({
       method: 'POST',
       path: `/instance/v1/zones/${zone}/servers/${serverId}/${change}`,
-      json: change === 'attach-volume' ? { volume_id: volumeId, volume_type: 'sbs_volume' } : { volume_id: volumeId },
+      json:
+        change === 'attach-volume'
+          ? { volume_id: volumeId, volume_type: 'sbs_volume' }
+          : { volume_id: volumeId },
       signal: options.signal,
       secrets: options.secrets,
     });

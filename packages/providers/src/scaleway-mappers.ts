@@ -147,7 +147,8 @@ export function mapScalewayVolumeStatus(volume: ScalewayBlockVolume): VolumeStat
 export function scalewayVolumeServer(volume: ScalewayBlockVolume, zone: string): string | undefined {
   const reference = (volume.references ?? []).find(
     (candidate) =>
-      candidate.product_resource_type === 'instance_server' && typeof candidate.product_resource_id === 'string',
+      candidate.product_resource_type === 'instance_server' &&
+      typeof candidate.product_resource_id === 'string',
   );
   return reference?.product_resource_id ? `${zone}/${reference.product_resource_id}` : undefined;
 }

@@ -25,7 +25,10 @@ export const scalewayServerSchema = z.object({
   public_ip: serverIpSchema.nullish(),
   public_ips: z.array(serverIpSchema).nullish(),
   volumes: z
-    .record(z.string(), z.object({ id: uuidSchema, volume_type: z.string().nullish(), boot: z.boolean().nullish() }))
+    .record(
+      z.string(),
+      z.object({ id: uuidSchema, volume_type: z.string().nullish(), boot: z.boolean().nullish() }),
+    )
     .nullish(),
   /** §5.2: what the state allows; §3: a protected server refuses delete and power changes. */
   allowed_actions: z.array(z.string()).nullish(),

@@ -41,7 +41,8 @@ export async function destroyScalewayServer(
     return read;
   };
   // terminate deletes every l_ssd volume (§6.2): with a local data volume the server is stopped and DELETEd instead.
-  const hasLocalDataVolume = () => [...volumes.values()].some((volume) => !volume.boot && volume.type !== 'sbs_volume');
+  const hasLocalDataVolume = () =>
+    [...volumes.values()].some((volume) => !volume.boot && volume.type !== 'sbs_volume');
   let current = remember(server);
   let terminated = false;
   for (let step = 0, delay = context.pollIntervalMs; current !== undefined; step++) {

@@ -75,6 +75,7 @@ export function scalewayVolumeRules(context: ScalewayContext): VolumeRules {
       .string()
       .min(1, 'must not be empty')
       .max(255, 'must be at most 255 characters')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
       .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'),
     labels: scalewayLabelsSchema,
     volumeId: zonalId('volume'),

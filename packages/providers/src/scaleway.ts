@@ -160,11 +160,17 @@ export class ScalewayProvider implements Provider {
     return withAbortReason(context, () => createScalewayVolume(this.#context, config, context));
   }
 
-  attachVolume(config: VolumeAttachmentConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance> {
+  attachVolume(
+    config: VolumeAttachmentConfig,
+    context: ProviderRequestContext = {},
+  ): Promise<VolumeInstance> {
     return withAbortReason(context, () => attachScalewayVolume(this.#context, config, context));
   }
 
-  detachVolume(config: VolumeDetachConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance | null> {
+  detachVolume(
+    config: VolumeDetachConfig,
+    context: ProviderRequestContext = {},
+  ): Promise<VolumeInstance | null> {
     return withAbortReason(context, () => detachScalewayVolume(this.#context, config, context));
   }
 
@@ -176,7 +182,10 @@ export class ScalewayProvider implements Provider {
     return withAbortReason(context, () => deleteScalewayVolume(this.#context, config, context));
   }
 
-  getVolume(config: VolumeLookupConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance | null> {
+  getVolume(
+    config: VolumeLookupConfig,
+    context: ProviderRequestContext = {},
+  ): Promise<VolumeInstance | null> {
     return getScalewayVolume(this.#context, config, context);
   }
 

@@ -228,6 +228,23 @@ export function runVolumeContract(target: ContractTarget): void {
       expect(leftovers.volumes).toHaveLength(1);
     });
 
+    it('a data volume survives deleteVM of a VM that is stopping', async () => {
+      const vm = await running();
+      const config = volumeConfig();
+      const volume = await provider.createVolume(config);
+      await provider.attachVolume({ volumeId: volume.id, serverId: vm.id, location: harness.location });
+      await provider.powerOff(vm.id);
+      // No wait: the VM is still on its way down when the delete starts.
+      await provider.deleteVM(vm.id);
+      await waitForVM(provider, vm.id, { until: 'deleted', ...WAIT });
+      const survivor = await provider.detachVolume({ volumeId: volume.id, location: harness.location });
+      expect(survivor).toMatchObject({ id: volume.id, status: 'available', labels: config.labels });
+      const leftovers = harness.emulator.leftovers();
+      expect(leftovers.servers).toEqual([]);
+      expect(leftovers.ips).toEqual([]);
+      expect(leftovers.volumes).toHaveLength(1);
+    });
+
     it('checks every call’s location against where the volume is, and ids of the wrong shape, before any request', async () => {
       const other = provider.locations.find((location) => location !== harness.location) as string;
       const volume = await provider.createVolume(volumeConfig());
