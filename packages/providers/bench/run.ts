@@ -1,7 +1,8 @@
 /**
  * Call-budget benchmark: HTTP requests and wall time of each operation against the Scaleway emulator on 127.0.0.1
  * with a fixed per-request latency, beside the floor the API allows (the fewest sequential round trips), plus the
- * client's CPU cost per page and its peak memory while listing. Writes bench/results.md and bench/results.json.
+ * client's CPU cost per page and its peak memory while listing, and the client's CPU time per operation in Node and
+ * inside workerd (client-cpu.ts). Writes bench/results.md and bench/results.json.
  * Usage: pnpm bench [-- --latency 20]
  */
 
@@ -12,7 +13,6 @@ import { parseArgs } from 'node:util';
 import {
   SCALEWAY_EMULATOR_PROJECT_ID,
   SCALEWAY_EMULATOR_SECRET_KEY,
-  type ScalewaySeedServer,
 } from '@simple-agent-manager/cloud-emulator';
 import {
   createProvider,
@@ -23,34 +23,16 @@ import {
 } from '../src/index.js';
 import { mapScalewayServer } from '../src/scaleway-mappers.js';
 import { scalewayServerListSchema } from '../src/scaleway-schemas.js';
+import { clientCpuMarkdown, measureClientCpu } from './client-cpu.js';
+import { forkEmulator } from './emulator-client.js';
 
 const { values } = parseArgs({ options: { latency: { type: 'string', default: '20' } } });
 const LATENCY_MS = Number(values.latency);
 const ZONES = SCALEWAY_ZONE_IDS;
 
 // The emulator runs in its own process; messages seed it and reset it.
-const emulatorProcess = fork(new URL('./emulator-process.ts', import.meta.url), [String(LATENCY_MS)], {
-  execArgv: ['--import', 'tsx'],
-});
-const apiUrl = await new Promise<string>((resolve) => {
-  emulatorProcess.once('message', (message: { ready: string }) => resolve(message.ready));
-});
-let nextMessage = 0;
-function tell<T>(message: Record<string, unknown>): Promise<T> {
-  const id = nextMessage++;
-  return new Promise((resolve) => {
-    const onMessage = (reply: { id: number; result: T }) => {
-      if (reply.id !== id) return;
-      emulatorProcess.off('message', onMessage);
-      resolve(reply.result);
-    };
-    emulatorProcess.on('message', onMessage);
-    emulatorProcess.send({ ...message, id });
-  });
-}
-const seed = (count: number, template: ScalewaySeedServer) =>
-  tell<string[]>({ type: 'seed', count, template });
-const reset = () => tell<null>({ type: 'reset' });
+const emulator = await forkEmulator(LATENCY_MS);
+const { apiUrl, seed, reset } = emulator;
 
 let requests = 0;
 const newProvider = (): Provider =>
@@ -257,7 +239,13 @@ const memory = await new Promise<{ peakRssGrowthMb: number; heldHeapMb: number; 
   },
 );
 
-emulatorProcess.disconnect();
+emulator.close();
+
+// Client CPU per operation, Node vs workerd, against an emulator of its own with no added latency (the CPU time of
+// an operation does not depend on it; the wall time would, and hundreds of iterations run per row).
+const cpuEmulator = await forkEmulator(0);
+const clientCpu = await measureClientCpu(cpuEmulator, (line) => process.stderr.write(`${line}\n`));
+cpuEmulator.close();
 
 const environment = {
   date: new Date().toISOString(),
@@ -272,7 +260,7 @@ const overhead = {
 };
 writeFileSync(
   new URL('./results.json', import.meta.url),
-  `${JSON.stringify({ environment, rows, overhead }, null, 2)}\n`,
+  `${JSON.stringify({ environment, rows, overhead, clientCpu }, null, 2)}\n`,
 );
 
 const table = [
@@ -301,6 +289,24 @@ Client overhead:
 - CPU to validate (zod) and map one 100-server page: ${cpuPerPageMs} ms.
 - Listing ${memory.servers.toLocaleString('en')} servers in a fresh process: peak resident memory grew by
   ${memory.peakRssGrowthMb} MB; heap still held after GC (the 5 000 VMs themselves): ${memory.heldHeapMb} MB.
+
+## Client CPU per operation: Node vs workerd
+
+The client's CPU time per operation against the emulator, which runs in a process of its own with no added latency
+(neither its CPU nor the waiting counts). Node: a fresh child process per row, \`process.cpuUsage()\` (user + system,
+every thread) around n iterations in a row, divided by n; once as shipped, once with \`z.config({ jitless: true })\`
+(zod's object parser without \`new Function\`, as zod parses inside workerd). workerd: a fresh \`workerd serve\` per
+row (the workerd npm package, no \`nodejs_compat\`) running a Worker bundled as the workerd test tier bundles one,
+whose route runs the same n iterations. Code inside workerd cannot time itself (its clocks stand still while code
+runs), so the process's CPU time is read from outside before and after the request, from
+${clientCpu.workerdCpuSource ?? '/proc (not measured)'}, less the same request running a no-op n times and the
+process's idle CPU over the rest of the wall time. Each row: one untimed round, then ${clientCpu.rounds} timed rounds
+taking turns between the runtimes; the lowest round counts (other processes only ever add CPU time; every round is
+in \`results.json\`), and the ratio is workerd's over Node's. The
+indented rows split the page into its parts, and fetch the same requests raw (\`fetch\` + \`text()\`, no provider):
+what an operation costs above its raw row is the library's.
+${clientCpu.workerdSkipped === undefined ? '' : `\n**workerd was skipped**: ${clientCpu.workerdSkipped}\n`}
+${clientCpuMarkdown(clientCpu)}
 `;
 writeFileSync(new URL('./results.md', import.meta.url), markdown);
 process.stdout.write(markdown);
