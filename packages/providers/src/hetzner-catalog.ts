@@ -1,4 +1,5 @@
 import { DEFAULT_HETZNER_DATACENTER, DEFAULT_HETZNER_IMAGE, type VMSize } from '@simple-agent-manager/shared';
+import { sizeConfig } from './size-config.js';
 import type { LocationMetadata, SizeConfig } from './types.js';
 
 const PRICE_SOURCE = 'hetzner.com/cloud list prices, EU locations, excl. VAT (verify before quoting)';
@@ -19,14 +20,12 @@ function size(
   hourlyEur: number,
   monthlyEur: number,
 ): SizeConfig {
-  return {
+  return sizeConfig(
     type,
-    price: `€${hourlyEur.toFixed(4)}/hr`,
-    vcpu,
-    ramGb,
-    storageGb,
-    pricing: { hourlyEur, monthlyEur, asOf: PRICE_DATE, source: PRICE_SOURCE },
-  };
+    { vcpu, ramGb, storageGb },
+    { hourlyEur, monthlyEur },
+    { asOf: PRICE_DATE, source: PRICE_SOURCE },
+  );
 }
 
 const EVERY_SIZE: readonly VMSize[] = ['small', 'medium', 'large'];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { providerDelay, throwIfProviderRequestAborted } from './abort.js';
+import { throwIfProviderRequestAborted } from './abort.js';
 import { mapConcurrent } from './concurrency.js';
 import { createOnce } from './create-once.js';
 import { invalidInput, isProviderError, ProviderError, withMessage } from './errors.js';
@@ -48,6 +48,7 @@ import {
   shrinkRefused,
   type VolumeRules,
 } from './volume-validation.js';
+import { pauseWithin } from './waits.js';
 
 /** docs/hetzner-api.md "Get, list, update": per_page is at most 50. */
 const PAGE_SIZE = 50;
@@ -605,25 +606,14 @@ function serverNotFound(serverId: string, volumeId: string, error: ProviderError
 }
 
 /** Wait `delay` (at most what is left of the budget); past the deadline, a `timeout` naming what was awaited. */
-async function pause(
+function pause(
   context: HetznerContext,
   delay: number,
   budget: Budget,
   what: string,
   last: unknown,
 ): Promise<void> {
-  const remaining = budget.deadline - Date.now();
-  if (remaining <= 0) {
-    throw new ProviderError({
-      provider: HETZNER_PROVIDER,
-      category: 'timeout',
-      retryable: true,
-      message: `Gave up waiting for ${what} after ${context.waitTimeoutMs} ms${
-        last instanceof ProviderError ? ` (last: ${last.message})` : ''
-      }`,
-    });
-  }
-  await providerDelay(Math.min(delay, remaining), budget);
+  return pauseWithin(HETZNER_PROVIDER, budget, delay, what, context.waitTimeoutMs, last);
 }
 
 function conflict(message: string): ProviderError {

@@ -3,6 +3,7 @@ import {
   DEFAULT_SCALEWAY_ZONE,
   type VMSize,
 } from '@simple-agent-manager/shared';
+import { sizeConfig } from './size-config.js';
 import type { LocationMetadata, SizeConfig } from './types.js';
 
 // docs/scaleway-api.md §11: the recorded fr-par-1 values.
@@ -28,14 +29,12 @@ function size(
   hourlyEur: number,
   monthlyEur: number,
 ): SizeConfig {
-  return {
+  return sizeConfig(
     type,
-    price: `€${hourlyEur.toFixed(4)}/hr`,
-    vcpu,
-    ramGb,
-    storageGb,
-    pricing: { hourlyEur, monthlyEur, asOf: PRICE_DATE, source: PRICE_SOURCE },
-  };
+    { vcpu, ramGb, storageGb },
+    { hourlyEur, monthlyEur },
+    { asOf: PRICE_DATE, source: PRICE_SOURCE },
+  );
 }
 
 /** The Instance zones (docs/scaleway-api.md §2.2). */

@@ -1,9 +1,10 @@
-import { providerDelay, throwIfProviderRequestAborted } from './abort.js';
+import { throwIfProviderRequestAborted } from './abort.js';
 import { isProviderError, ProviderError } from './errors.js';
 import type { CallOptions } from './scaleway-client.js';
 import { SCALEWAY_PROVIDER, type ScalewayContext } from './scaleway-config.js';
 import { readScalewayServer } from './scaleway-listing.js';
 import type { ScalewayServer } from './scaleway-schemas.js';
+import { pauseWithin } from './waits.js';
 
 /** How many state changes one delete follows before giving up (each is a re-read after a refusal or a wait). */
 const MAX_DELETE_STEPS = 8;
@@ -189,22 +190,8 @@ async function waitForStable(
   }
 }
 
-async function pause(
-  context: ScalewayContext,
-  delay: number,
-  budget: WaitBudget,
-  what: string,
-): Promise<void> {
-  const remaining = budget.deadline - Date.now();
-  if (remaining <= 0) {
-    throw new ProviderError({
-      provider: SCALEWAY_PROVIDER,
-      category: 'timeout',
-      retryable: true,
-      message: `Gave up waiting for ${what} after ${context.waitTimeoutMs} ms`,
-    });
-  }
-  await providerDelay(Math.min(delay, remaining), budget);
+function pause(context: ScalewayContext, delay: number, budget: WaitBudget, what: string): Promise<void> {
+  return pauseWithin(SCALEWAY_PROVIDER, budget, delay, what, context.waitTimeoutMs);
 }
 
 function conflict(message: string, retryable: boolean): ProviderError {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { providerDelay, throwIfProviderRequestAborted } from './abort.js';
+import { throwIfProviderRequestAborted } from './abort.js';
 import { createOnce } from './create-once.js';
 import { invalidInput, isProviderError, ProviderError } from './errors.js';
 import { matchesLabels } from './labels.js';
@@ -32,6 +32,7 @@ import {
   shrinkRefused,
   type VolumeRules,
 } from './volume-validation.js';
+import { pauseWithin } from './waits.js';
 
 const GB = 1_000_000_000;
 /** §15.5: page_size is at most 100; the count is in the body. */
@@ -473,17 +474,8 @@ async function requireVolume(
   });
 }
 
-async function pause(context: ScalewayContext, delay: number, budget: Budget, what: string): Promise<void> {
-  const remaining = budget.deadline - Date.now();
-  if (remaining <= 0) {
-    throw new ProviderError({
-      provider: SCALEWAY_PROVIDER,
-      category: 'timeout',
-      retryable: true,
-      message: `Gave up waiting for ${what} after ${context.waitTimeoutMs} ms`,
-    });
-  }
-  await providerDelay(Math.min(delay, remaining), budget);
+function pause(context: ScalewayContext, delay: number, budget: Budget, what: string): Promise<void> {
+  return pauseWithin(SCALEWAY_PROVIDER, budget, delay, what, context.waitTimeoutMs);
 }
 
 function conflict(message: string): ProviderError {

@@ -239,7 +239,7 @@ export interface HetznerProviderSettings extends CommonProviderConfig {
   capacityRetryMaxAttempts?: number | undefined;
   /** No capacity wait starts that would end more than this long after the first attempt. Default 300 000 ms. */
   capacityRetryBudgetMs?: number | undefined;
-  /** Most pages `listVMs` reads (50 servers each). Default 200. */
+  /** Most pages `listVMs` and `listVolumes` read (50 entries each). Default 200. */
   maxListPages?: number | undefined;
   /**
    * Longest time, in milliseconds, one volume call waits in all: for its attach / detach / resize action to finish,
