@@ -1,6 +1,7 @@
 /**
  * Call-budget benchmark: HTTP requests and wall time of each operation against the Scaleway emulator on 127.0.0.1
- * with a fixed per-request latency, beside the floor the API allows (the fewest sequential round trips), plus the
+ * with a fixed per-request latency, beside the floor the API allows (the fewest sequential round trips); the same for
+ * every Block volume operation of both providers (volumes.ts, Hetzner against its own emulator); plus the
  * client's CPU cost per page and its peak memory while listing, and the client's CPU time per operation in Node and
  * inside workerd (client-cpu.ts). Writes bench/results.md and bench/results.json.
  * Usage: pnpm bench [-- --latency 20]
@@ -17,6 +18,7 @@ import {
 import {
   createProvider,
   type Provider,
+  type ProviderEvent,
   SCALEWAY_ZONE_IDS,
   type ScalewayZone,
   type VMConfig,
@@ -25,6 +27,8 @@ import { mapScalewayServer } from '../src/scaleway-mappers.js';
 import { scalewayServerListSchema } from '../src/scaleway-schemas.js';
 import { clientCpuMarkdown, measureClientCpu } from './client-cpu.js';
 import { forkEmulator } from './emulator-client.js';
+import { type Measure, placeholders, type Row } from './rows.js';
+import { BENCH_POLL_INTERVAL_MS, hetznerVolumeRows, scalewayVolumeRows } from './volumes.js';
 
 const { values } = parseArgs({ options: { latency: { type: 'string', default: '20' } } });
 const LATENCY_MS = Number(values.latency);
@@ -35,67 +39,64 @@ const emulator = await forkEmulator(LATENCY_MS);
 const { apiUrl, seed, reset } = emulator;
 
 let requests = 0;
+const onEvent = (event: ProviderEvent) => {
+  if (event.type === 'request') requests++;
+};
 const newProvider = (): Provider =>
   createProvider({
     provider: 'scaleway',
     secretKey: SCALEWAY_EMULATOR_SECRET_KEY,
     projectId: SCALEWAY_EMULATOR_PROJECT_ID,
     apiUrl,
-    onEvent: (event) => {
-      if (event.type === 'request') requests++;
-    },
+    onEvent,
   });
 
-interface Row {
-  operation: string;
-  /** Requests of one run (the same every run). */
-  requests: number;
-  /** The fewest requests the API allows for this operation. */
-  floorRequests: number;
-  /** Median and 90th percentile wall time over the samples, after one warm-up run. */
-  medianMs: number;
-  p90Ms: number;
-  /** The fewest sequential round trips the API allows. */
-  floorRoundTrips: number;
-  /** median wall time / (floor round trips × latency); `null` without latency. */
-  ratio: number | null;
-}
 const rows: Row[] = [];
 const SAMPLES = 7;
 
 /** `prepare` runs before each sample, outside the timing (fresh servers to delete, a cold provider…). */
-async function measure<Context>(
-  operation: string,
-  floor: { requests: number; roundTrips: number },
-  prepare: () => Promise<Context>,
-  run: (context: Context) => Promise<unknown>,
-): Promise<void> {
+const measure: Measure = async (operation, floor, prepare, run, options = {}) => {
   const times: number[] = [];
   let perRun = 0;
+  let emulatorLog: string[] | undefined;
   for (let sample = 0; sample <= SAMPLES; sample++) {
     const context = await prepare();
+    const logged = sample === SAMPLES ? options.log : undefined;
+    await logged?.drainLog();
     requests = 0;
     const started = performance.now();
     await run(context);
     const elapsed = performance.now() - started;
     perRun = requests;
     if (sample > 0) times.push(elapsed);
+    if (logged !== undefined) {
+      emulatorLog = (await logged.drainLog()).map(placeholders);
+      if (emulatorLog.length !== perRun) {
+        throw new Error(
+          `${operation}: ${perRun} requests counted, ${emulatorLog.length} logged by the emulator`,
+        );
+      }
+    }
   }
   times.sort((left, right) => left - right);
   const at = (fraction: number) =>
     times[Math.min(Math.floor(fraction * times.length), times.length - 1)] as number;
   const medianMs = Math.round(at(0.5) * 10) / 10;
-  rows.push({
+  (options.into ?? rows).push({
     operation,
     requests: perRun,
     floorRequests: floor.requests,
     medianMs,
     p90Ms: Math.round(at(0.9) * 10) / 10,
     floorRoundTrips: floor.roundTrips,
-    ratio: LATENCY_MS > 0 ? Math.round((medianMs / (floor.roundTrips * LATENCY_MS)) * 100) / 100 : null,
+    ratio:
+      LATENCY_MS > 0 && floor.roundTrips > 0
+        ? Math.round((medianMs / (floor.roundTrips * LATENCY_MS)) * 100) / 100
+        : null,
+    ...(emulatorLog === undefined ? {} : { emulatorLog }),
   });
   process.stderr.write(`✓ ${operation}\n`);
-}
+};
 
 const nothing = async () => undefined;
 
@@ -210,6 +211,14 @@ await measure(
     ),
 );
 
+// Block volumes: every operation of both providers beside its floor (volumes.ts), with the emulators' logs.
+const scalewayVolumes: Row[] = [];
+await scalewayVolumeRows({ measure, onEvent, into: scalewayVolumes }, emulator);
+const hetznerEmulator = await forkEmulator(LATENCY_MS, 'hetzner');
+const hetznerVolumes: Row[] = [];
+await hetznerVolumeRows({ measure, onEvent, into: hetznerVolumes }, hetznerEmulator);
+hetznerEmulator.close();
+
 // Client overhead: CPU to validate and map one 100-server page.
 await reset();
 await seed(100, { zone: 'fr-par-1', commercialType: 'DEV1-M', tags: ['team=a', 'role=agent'] });
@@ -260,17 +269,31 @@ const overhead = {
 };
 writeFileSync(
   new URL('./results.json', import.meta.url),
-  `${JSON.stringify({ environment, rows, overhead, clientCpu }, null, 2)}\n`,
+  `${JSON.stringify({ environment, rows, volumes: { scaleway: scalewayVolumes, hetzner: hetznerVolumes }, overhead, clientCpu }, null, 2)}\n`,
 );
 
-const table = [
-  '| operation | HTTP requests | floor requests | median wall time (ms) | p90 (ms) | floor round trips | floor time (ms) | ratio to floor |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map(
+const tableOf = (of: Row[], withLog = false) => [
+  `| operation | HTTP requests | floor requests | median wall time (ms) | p90 (ms) | floor round trips | floor time (ms) | ratio to floor |${withLog ? ' requests as the emulator logged them |' : ''}`,
+  `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${withLog ? ' --- |' : ''}`,
+  ...of.map(
     (row) =>
-      `| ${row.operation} | ${row.requests} | ${row.floorRequests} | ${row.medianMs} | ${row.p90Ms} | ${row.floorRoundTrips} | ${row.floorRoundTrips * LATENCY_MS} | ${row.ratio ?? 'n/a'} |`,
+      `| ${row.operation} | ${row.requests} | ${row.floorRequests} | ${row.medianMs} | ${row.p90Ms} | ${row.floorRoundTrips} | ${row.floorRoundTrips * LATENCY_MS} | ${row.ratio ?? 'n/a'} |${withLog ? ` ${logCell(row.emulatorLog ?? [])} |` : ''}`,
   ),
 ];
+/** The logged requests, each a code span; runs of the same request are folded (`… ×3`). */
+const logCell = (log: string[]) => {
+  if (log.length === 0) return 'none';
+  const folded: string[] = [];
+  for (let index = 0; index < log.length; ) {
+    let end = index;
+    while (log[end + 1] === log[index]) end++;
+    const line = `\`${log[index]}\``;
+    folded.push(end > index ? `${line} ×${end - index + 1}` : line);
+    index = end + 1;
+  }
+  return folded.join(', ');
+};
+const table = tableOf(rows);
 const markdown = `# Benchmark results
 
 ScalewayProvider against the Scaleway emulator on 127.0.0.1 (in its own process), every request delayed by
@@ -289,6 +312,37 @@ Client overhead:
 - CPU to validate (zod) and map one 100-server page: ${cpuPerPageMs} ms.
 - Listing ${memory.servers.toLocaleString('en')} servers in a fresh process: peak resident memory grew by
   ${memory.peakRssGrowthMb} MB; heap still held after GC (the 5 000 VMs themselves): ${memory.heldHeapMb} MB.
+
+## Block volumes
+
+Every volume operation beside its floor, on the same terms (${LATENCY_MS} ms per request, ${SAMPLES} timed runs after a
+warm-up, a fresh volume or VM per run where the operation consumes it). Scaleway: Block Storage volumes in
+fr-par-1, attached through the Instance API, with the emulator's Block lag set to 0 (create, update, attach, detach).
+Hetzner: Volumes in fsn1, in an emulator process of its own, every action done at once. Both emulators run an instant
+clock, so the first poll finds any change: the providers poll every ${BENCH_POLL_INTERVAL_MS} ms here, and the rows count round trips, not
+the poll interval; the last row of each table runs the provider as shipped (default \`pollIntervalMs\`), where the
+first wait after a PATCH (Scaleway) or before polling an action (Hetzner) is that interval. The last column is the
+request sequence of the last run as the emulator logged it (ids as placeholders); each row checks that it holds as
+many requests as the provider counted.
+
+The floors are the fewest requests the API allows while keeping the library's guarantees: attach and detach resolve
+only once the API shows the new state, and take the VM id exactly as \`createVM\` returned it; a resize rejects a
+shrink before any request and resolves once the new size has landed; delete refuses an attached volume (so it
+reads first) and is idempotent; \`deleteVM\` keeps data volumes (each row then checks every such volume is
+\`available\`, detached, labels kept). Listing: page 1, then every other page at once (Scaleway 100 a page, one zone;
+Hetzner 50 a page, no location filter in the API). Scaleway's Block view lags behind the Instance API (§15.9), so
+attach and detach read the volume again after the Instance call; a PATCH answers \`updating\`, so a resize reads
+again until the size has landed. Hetzner's attach also reads the server: the API's refusal of a cross-location
+attach is undocumented, so the library checks the location itself; its action rows poll the action once (it answers
+\`running\`) and read the volume again to return what the API shows.
+
+### Scaleway
+
+${tableOf(scalewayVolumes, true).join('\n')}
+
+### Hetzner
+
+${tableOf(hetznerVolumes, true).join('\n')}
 
 ## Client CPU per operation: Node vs workerd
 
