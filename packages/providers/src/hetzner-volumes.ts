@@ -50,6 +50,9 @@ import {
 } from './volume-validation.js';
 import { pauseWithin } from './waits.js';
 
+/** How far the provider's clock may be behind ours when a create's own volume is recognised by its creation time. */
+const CLOCK_SKEW_MS = 60_000;
+
 /** docs/hetzner-api.md "Get, list, update": per_page is at most 50. */
 const PAGE_SIZE = 50;
 const PAGE_CONCURRENCY = 5;
@@ -125,6 +128,12 @@ export async function createHetznerVolume(
   const valid = parseVolumeConfig(HETZNER_VOLUME_RULES, config);
   throwIfProviderRequestAborted(call);
   const labels = valid.labels ?? {};
+  const started = Date.now();
+  // A volume found by name is this call's only if it was created after the call began (give or take clock skew):
+  // an older one with the same name and labels belongs to someone else's create, and must be neither returned as
+  // ours nor deleted when this call is given up.
+  const ours = (volume: HetznerVolume | undefined) =>
+    volume !== undefined && Date.parse(volume.created) >= started - CLOCK_SKEW_MS ? volume : undefined;
   let posts = 0;
   const created = await createOnce<HetznerVolume>({
     post: async () => {
@@ -139,13 +148,13 @@ export async function createHetznerVolume(
         return data.volume;
       } catch (error) {
         if (posts > 1 && isProviderError(error, 'conflict') && error.code === 'uniqueness_error') {
-          const existing = await findByName(context, valid.name, labels);
+          const existing = ours(await findByName(context, valid.name, labels));
           if (existing !== undefined) return existing;
         }
         throw error;
       }
     },
-    find: () => findByName(context, valid.name, labels),
+    find: async () => ours(await findByName(context, valid.name, labels)),
     discard: async (volume, error) => {
       try {
         await removeWhenReleased(context, volume.id, { deadline: Date.now() + context.waitTimeoutMs });
@@ -270,6 +279,8 @@ export async function attachHetznerVolume(
   const what = `volume ${valid.volumeId} to attach to VM ${valid.serverId}`;
   let serverChecked = false;
   let last: unknown;
+  // After an action succeeded, a read that does not show it yet is waited on before anything is sent again.
+  let acted = false;
   for (let delay = context.pollIntervalMs; ; delay = Math.min(delay * 2, MAX_RETRY_INTERVAL_MS)) {
     const current = await requireVolume(context, valid.volumeId, budget);
     checkLocation(current, valid.location);
@@ -277,6 +288,11 @@ export async function attachHetznerVolume(
     if (holder === valid.serverId) return { ...mapHetznerVolume(current), attachedServerId: valid.serverId };
     if (holder !== undefined) {
       throw conflict(`volume ${valid.volumeId} is attached to VM ${holder}; detach it first`);
+    }
+    if (acted) {
+      acted = false;
+      await pause(context, delay, budget, what, last);
+      continue;
     }
     if (!serverChecked) {
       await checkServer(context, valid.serverId, valid.volumeId, valid.location, budget);
@@ -291,7 +307,10 @@ export async function attachHetznerVolume(
           budget,
           what,
         );
-        if (outcome === undefined) continue;
+        if (outcome === undefined) {
+          acted = true;
+          continue;
+        }
         last = outcome;
       } catch (error) {
         // The volume was just read, so a 404 is the server's: deleted since it was checked.
@@ -318,6 +337,7 @@ export async function detachHetznerVolume(
   const budget = budgetOf(context, call);
   const what = `volume ${valid.volumeId} to be detached`;
   let last: unknown;
+  let acted = false;
   for (let delay = context.pollIntervalMs; ; delay = Math.min(delay * 2, MAX_RETRY_INTERVAL_MS)) {
     const current = await readVolume(context, valid.volumeId, budget);
     if (current === undefined) return null;
@@ -327,6 +347,12 @@ export async function detachHetznerVolume(
     if (valid.serverId !== undefined && holder !== valid.serverId) {
       throw conflict(`volume ${valid.volumeId} is attached to VM ${holder}, not to ${valid.serverId}`);
     }
+    if (acted) {
+      // The detach succeeded but this read predates it: wait before asking again.
+      acted = false;
+      await pause(context, delay, budget, what, last);
+      continue;
+    }
     const outcome = await runAction(
       context,
       `/volumes/${valid.volumeId}/actions/detach`,
@@ -334,7 +360,10 @@ export async function detachHetznerVolume(
       budget,
       what,
     );
-    if (outcome === undefined) continue;
+    if (outcome === undefined) {
+      acted = true;
+      continue;
+    }
     last = outcome;
     await pause(context, delay, budget, what, last);
   }

@@ -123,7 +123,7 @@ export function mapScalewayError({ status, body }: HttpErrorContext): MappedHttp
 
 /** A Block volume's state (§15.4) with its attachment (§15.9) → ours: the reference says attaching or detaching. */
 export function mapScalewayVolumeStatus(volume: ScalewayBlockVolume): VolumeStatus {
-  const reference = volume.references?.[0]?.status ?? undefined;
+  const reference = scalewayServerReferenceStatus(volume);
   switch (volume.status) {
     case 'creating':
       return 'creating';
@@ -143,14 +143,23 @@ export function mapScalewayVolumeStatus(volume: ScalewayBlockVolume): VolumeStat
   }
 }
 
-/** The server a Block volume is attached to, as a zonal VM id, if any. */
-export function scalewayVolumeServer(volume: ScalewayBlockVolume, zone: string): string | undefined {
-  const reference = (volume.references ?? []).find(
+function serverReference(volume: ScalewayBlockVolume) {
+  return (volume.references ?? []).find(
     (candidate) =>
       candidate.product_resource_type === 'instance_server' &&
       typeof candidate.product_resource_id === 'string',
   );
+}
+
+/** The server a Block volume is attached to, as a zonal VM id, if any. */
+export function scalewayVolumeServer(volume: ScalewayBlockVolume, zone: string): string | undefined {
+  const reference = serverReference(volume);
   return reference?.product_resource_id ? `${zone}/${reference.product_resource_id}` : undefined;
+}
+
+/** The status of the Instance server's reference (§15.2: `attaching`, `attached`, `detaching`…), if any. */
+export function scalewayServerReferenceStatus(volume: ScalewayBlockVolume): string | undefined {
+  return serverReference(volume)?.status ?? undefined;
 }
 
 /** A Block volume as a `VolumeInstance`: a zonal id, sizes in GB (10^9 bytes, §15.2), labels from its tags. */

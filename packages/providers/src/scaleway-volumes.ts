@@ -7,7 +7,12 @@ import { SCALEWAY_ZONE_IDS } from './scaleway-catalog.js';
 import type { CallOptions } from './scaleway-client.js';
 import { SCALEWAY_PROVIDER, type ScalewayContext, scalewayLabelsSchema } from './scaleway-config.js';
 import { SCALEWAY_UUID } from './scaleway-ids.js';
-import { labelsToTags, mapScalewayVolume, scalewayVolumeServer } from './scaleway-mappers.js';
+import {
+  labelsToTags,
+  mapScalewayVolume,
+  scalewayServerReferenceStatus,
+  scalewayVolumeServer,
+} from './scaleway-mappers.js';
 import type { ScalewayBlockVolume } from './scaleway-schemas.js';
 import type { ProviderRequestContext } from './types.js';
 import {
@@ -283,7 +288,10 @@ export async function attachScalewayVolume(
     const current = await requireVolume(context, zone, volume.uuid, budget);
     const holder = scalewayVolumeServer(current, zone);
     if (holder === wanted) {
-      if (current.references?.[0]?.status === 'attached') return mapScalewayVolume(current, zone);
+      // The VM id exactly as the caller gave it (as createVM returned it).
+      if (scalewayServerReferenceStatus(current) === 'attached') {
+        return { ...mapScalewayVolume(current, zone), attachedServerId: valid.serverId };
+      }
       await pause(context, delay, budget, `volume ${valid.volumeId} to finish attaching`);
       continue;
     }
@@ -342,7 +350,7 @@ export async function detachScalewayVolume(
     if (holder !== undefined && wanted !== undefined && holder !== wanted) {
       throw conflict(`volume ${valid.volumeId} is attached to VM ${holder}, not to ${valid.serverId}`);
     }
-    const detaching = current.references?.[0]?.status === 'detaching';
+    const detaching = scalewayServerReferenceStatus(current) === 'detaching';
     if (holder !== undefined && !detaching && !asked) {
       try {
         await context.client.serverVolume(
@@ -429,7 +437,7 @@ export async function deleteScalewayVolume(
     const current = await readVolume(context, volume.zone, volume.uuid, budget);
     if (current === undefined) return;
     const holder = scalewayVolumeServer(current, volume.zone);
-    if (holder !== undefined && current.references?.[0]?.status !== 'detaching') {
+    if (holder !== undefined && scalewayServerReferenceStatus(current) !== 'detaching') {
       throw conflict(`volume ${valid.volumeId} is attached to VM ${holder}; detach it before deleting it`);
     }
     if (current.status === 'available') {

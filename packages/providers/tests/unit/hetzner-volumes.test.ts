@@ -949,3 +949,28 @@ describe('mapHetznerVolume and mapHetznerActionError', () => {
     });
   });
 });
+
+describe('HetznerProvider.createVolume never takes over an older volume of the same name', () => {
+  it('refuses with the name conflict, and leaves the existing volume alone, when its own answer was lost', async () => {
+    const existing = emulator.seedVolume({
+      name: 'sam-env-1-data',
+      size: 10,
+      location: 'fsn1',
+      labels: { 'sam-environment': 'env-1' },
+      created: '2020-01-01T00:00:00+00:00',
+    });
+    // The POST never reaches the API: the lookup finds only the older volume, which is not this call's.
+    emulator.injectFault({ method: 'POST', path: /\/volumes$/, drop: true, times: 1 });
+    const failure = await provider
+      .createVolume({
+        name: 'sam-env-1-data',
+        sizeGb: 10,
+        location: 'fsn1',
+        labels: { 'sam-environment': 'env-1' },
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ category: 'conflict', providerCode: 'uniqueness_error' });
+    expect(emulator.volume(existing.id)).toBeDefined();
+    expect(emulator.leftovers().volumes).toHaveLength(1);
+  });
+});
