@@ -490,8 +490,21 @@ async function lifecycle(run: DemoRun): Promise<number> {
       if (volumeId !== dataVolume?.id) volumesToDelete.push({ id: volumeId, name: volumeId });
     } else unidentified.push(resource);
   }
+  const notDeletedVMs = await cleanUp(output, target, toDelete);
+  if (volumeLocation !== undefined && (failure !== undefined || signal?.aborted === true)) {
+    // Whatever the demo's state says, the run's labels find every volume it made (no signal: the caller left).
+    try {
+      for (const listed of await provider.listVolumes({ location: volumeLocation, labels: { ...labels } })) {
+        if (!volumesToDelete.some((volume) => volume.id === listed.id)) {
+          volumesToDelete.push({ id: listed.id, name: listed.name });
+        }
+      }
+    } catch (error) {
+      output.warn(`could not list the demo's volumes: ${describeError(error, target.providerName)}`);
+    }
+  }
   const notDeleted = [
-    ...(await cleanUp(output, target, toDelete)),
+    ...notDeletedVMs,
     ...(volumeLocation === undefined
       ? []
       : await cleanUpVolumes(output, target, volumeLocation, volumesToDelete)),
