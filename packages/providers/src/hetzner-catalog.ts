@@ -1,9 +1,10 @@
 import { DEFAULT_HETZNER_DATACENTER, DEFAULT_HETZNER_IMAGE, type VMSize } from '@simple-agent-manager/shared';
-import { sizeConfig } from './size-config.js';
+import { sizeBuilder } from './size-config.js';
 import type { LocationMetadata, SizeConfig } from './types.js';
 
 const PRICE_SOURCE = 'hetzner.com/cloud list prices, EU locations, excl. VAT (verify before quoting)';
 const PRICE_DATE = '2025-10-16';
+const size = sizeBuilder({ asOf: PRICE_DATE, source: PRICE_SOURCE });
 
 /** small/medium/large → Hetzner's cost-optimised shared-vCPU line (docs/hetzner-api.md, "Sizes and locations"). */
 export const HETZNER_SIZES: Readonly<Record<VMSize, SizeConfig>> = {
@@ -11,22 +12,6 @@ export const HETZNER_SIZES: Readonly<Record<VMSize, SizeConfig>> = {
   medium: size('cx33', 4, 8, 80, 0.008, 4.99),
   large: size('cx43', 8, 16, 160, 0.0152, 9.49),
 };
-
-function size(
-  type: string,
-  vcpu: number,
-  ramGb: number,
-  storageGb: number,
-  hourlyEur: number,
-  monthlyEur: number,
-): SizeConfig {
-  return sizeConfig(
-    type,
-    { vcpu, ramGb, storageGb },
-    { hourlyEur, monthlyEur },
-    { asOf: PRICE_DATE, source: PRICE_SOURCE },
-  );
-}
 
 const EVERY_SIZE: readonly VMSize[] = ['small', 'medium', 'large'];
 

@@ -3,13 +3,14 @@ import {
   DEFAULT_SCALEWAY_ZONE,
   type VMSize,
 } from '@simple-agent-manager/shared';
-import { sizeConfig } from './size-config.js';
+import { sizeBuilder } from './size-config.js';
 import type { LocationMetadata, SizeConfig } from './types.js';
 
 // docs/scaleway-api.md §11: the recorded fr-par-1 values.
 const PRICE_SOURCE =
   'Scaleway products API (GET /products/servers), fr-par-1, excl. VAT; other zones may differ';
 const PRICE_DATE = '2026-08-17';
+const size = sizeBuilder({ asOf: PRICE_DATE, source: PRICE_SOURCE });
 
 /**
  * small/medium/large → Scaleway commercial types (docs/scaleway-api.md §11). Storage is the type's local maximum,
@@ -20,22 +21,6 @@ export const SCALEWAY_SIZES: Readonly<Record<VMSize, SizeConfig>> = {
   medium: size('DEV1-XL', 4, 12, 120, 0.065076, 47.51),
   large: size('GP1-S', 8, 32, 300, 0.19074, 139.24),
 };
-
-function size(
-  type: string,
-  vcpu: number,
-  ramGb: number,
-  storageGb: number,
-  hourlyEur: number,
-  monthlyEur: number,
-): SizeConfig {
-  return sizeConfig(
-    type,
-    { vcpu, ramGb, storageGb },
-    { hourlyEur, monthlyEur },
-    { asOf: PRICE_DATE, source: PRICE_SOURCE },
-  );
-}
 
 /** The Instance zones (docs/scaleway-api.md §2.2). */
 const ZONES = [

@@ -1,16 +1,23 @@
 import type { SizeConfig, SizePrice } from './types.js';
 
-/** A catalog's size: the display price (`€0.0202/hr`, excl. VAT) beside the numbers, their date and source. */
-export function sizeConfig(
-  type: string,
-  resources: { vcpu: number; ramGb: number; storageGb: number },
-  price: Pick<SizePrice, 'hourlyEur' | 'monthlyEur'>,
-  read: Pick<SizePrice, 'asOf' | 'source'>,
-): SizeConfig {
-  return {
+/**
+ * A catalog's size builder for prices read on one date from one source: `size(type, vcpu, ramGb, storageGb,
+ * hourlyEur, monthlyEur)` gives the display price (`€0.0202/hr`, excl. VAT) beside the numbers, their date and source.
+ */
+export function sizeBuilder(read: Pick<SizePrice, 'asOf' | 'source'>) {
+  return (
+    type: string,
+    vcpu: number,
+    ramGb: number,
+    storageGb: number,
+    hourlyEur: number,
+    monthlyEur: number,
+  ): SizeConfig => ({
     type,
-    price: `€${price.hourlyEur.toFixed(4)}/hr`,
-    ...resources,
-    pricing: { ...price, ...read },
-  };
+    price: `€${hourlyEur.toFixed(4)}/hr`,
+    vcpu,
+    ramGb,
+    storageGb,
+    pricing: { hourlyEur, monthlyEur, ...read },
+  });
 }
