@@ -363,10 +363,12 @@ export async function detachScalewayVolume(
         asked = true;
         continue;
       } catch (error) {
-        // §15.13: "not attached to this server" means it is already on its way out; the next read tells.
+        // §15.13: "not attached to this server" means it is already on its way out; a 404 of the server means it
+        // went (a terminate finishing) after our read, releasing the volume (§15.10). The next read tells.
         if (
           !isProviderError(
             error,
+            'not_found',
             'invalid_request',
             'conflict',
             'network',

@@ -896,6 +896,25 @@ describe('detachVolume', () => {
     expect(count('POST', DETACH)).toBe(2);
   });
 
+  it('re-reads when its VM is gone by the time detach-volume arrives (a terminate finishing meanwhile)', async () => {
+    const { vm, data } = runningWithData();
+    const [stale] = await renderedVolumes();
+    // The VM goes (terminate, instant here), releasing the volume; the first read still shows it attached.
+    expect(
+      (await api('POST', `/instance/v1/zones/${ZONE}/servers/${vm.id}/action`, { action: 'terminate' }))
+        .status,
+    ).toBe(202);
+    expect(emulator.getServer(ZONE, vm.id)).toBeUndefined();
+    emulator.clearRequests();
+    emulator.injectFault({ method: 'GET', path: VOLUME, status: 200, body: stale, times: 1 });
+    const volume = await provider().detachVolume({ volumeId: zonal(data.id), location: ZONE });
+    expect(volume).toMatchObject({ status: 'available' });
+    expect(volume?.attachedServerId).toBeUndefined();
+    expect(answered('POST', DETACH, 404)).toBe(1);
+    expect(count('GET', VOLUME)).toBe(2);
+    expect(emulator.getVolume(data.id)?.serverId).toBeNull();
+  });
+
   it('throws a refusal it cannot wait out (403)', async () => {
     const { data } = runningWithData();
     emulator.injectFault({
