@@ -10,7 +10,11 @@ export interface CreateOnceSteps<Created> {
   find: () => Promise<Created | undefined>;
   /** Remove a created resource (after the caller aborted); a failure is the caller's to report. */
   discard: (created: Created, error: unknown) => Promise<void>;
-  /** Remove other resources carrying the same mark (a late first POST), after a retried POST succeeded. */
+  /**
+   * Remove other resources carrying the same mark (a late first POST), after a retried POST succeeded. It throws
+   * only when the twins cannot be looked up (a twin that cannot be removed is reported, not thrown); then the
+   * created resource is discarded and the lookup's error rejects the create.
+   */
   removeTwins?: (created: Created) => Promise<void>;
   /** Report a failed lookup; the original error is what the caller sees. */
   lookupFailed: (error: unknown, lookupError: unknown) => void;
@@ -58,7 +62,18 @@ export async function createOnce<Created>(steps: CreateOnceSteps<Created>): Prom
       await providerDelay(retryDelayMs(attempt, steps.retry, error.retryAfterMs), { signal });
     }
   }
-  if (posts > 1) await steps.removeTwins?.(created);
+  if (posts > 1 && steps.removeTwins !== undefined) {
+    try {
+      await steps.removeTwins(created);
+    } catch (error) {
+      // Whether an earlier POST made a twin cannot be told: hand over nothing rather than maybe two. What this
+      // create made is removed (or named in the error's cleanupErrors and a cleanup_failed event); the possible
+      // twin is reported by its mark, which the caller's labels also carry.
+      steps.lookupFailed(undefined, error);
+      await steps.discard(created, error);
+      throw error;
+    }
+  }
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
     await steps.discard(created, reason);

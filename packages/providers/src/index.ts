@@ -56,6 +56,8 @@ export {
   HETZNER_SIZES,
 } from './hetzner-catalog.js';
 export { AMBIGUOUS_LABEL_PREFIX, hasAmbiguousLabel } from './labels.js';
+export type { Leftover, LeftoverSweep } from './leftovers.js';
+export { hasLeftoverSweep } from './leftovers.js';
 export type { RetryOptions } from './retry.js';
 export { DEFAULT_RETRY_OPTIONS } from './retry.js';
 export { ScalewayProvider } from './scaleway.js';

@@ -3,7 +3,9 @@ import { mapScalewayError } from './scaleway-mappers.js';
 import {
   scalewayBlockVolumeListSchema,
   scalewayBlockVolumeSchema,
+  scalewayIpListSchema,
   scalewayLocalImageListSchema,
+  scalewayLocalVolumeListSchema,
   scalewayServerListSchema,
   scalewayServerResponseSchema,
 } from './scaleway-schemas.js';
@@ -125,6 +127,83 @@ export class ScalewayClient {
     await this.http.request({
       method: 'DELETE',
       path: `/instance/v1/zones/${zone}/volumes/${id}`,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  /**
+   * §15.12: replace a local volume's tags (`PATCH /instance/v1/…/volumes/{id}`, recorded 200). Replacing is
+   * harmless to repeat, so it is retried like a PUT.
+   */
+  async tagLocalVolume(zone: string, id: string, tags: readonly string[], options: CallOptions = {}) {
+    await this.http.request({
+      method: 'PATCH',
+      path: `/instance/v1/zones/${zone}/volumes/${id}`,
+      json: { tags },
+      idempotent: true,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  /** §15.12: replace a Block volume's tags (`PATCH {tags}`); retried like a PUT. */
+  async tagBlockVolume(zone: string, id: string, tags: readonly string[], options: CallOptions = {}) {
+    await this.http.request({
+      method: 'PATCH',
+      path: `/block/v1/zones/${zone}/volumes/${id}`,
+      json: { tags },
+      idempotent: true,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+  }
+
+  /** One page of local volumes; `tags` is comma-joined, every one required (§15.12: Instance lists join tags). */
+  async listLocalVolumes(
+    zone: string,
+    query: { project: string; tags: string; page: number; perPage: number },
+    options: CallOptions = {},
+  ) {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: `/instance/v1/zones/${zone}/volumes`,
+      query: {
+        project: query.project,
+        tags: query.tags,
+        volume_type: 'l_ssd',
+        page: query.page,
+        per_page: query.perPage,
+      },
+      schema: scalewayLocalVolumeListSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data.volumes;
+  }
+
+  /** One page of flexible IPs; `tags` is comma-joined, every one required (§8.1's rule for Instance lists). */
+  async listIps(
+    zone: string,
+    query: { project: string; tags?: string | undefined; page: number; perPage: number },
+    options: CallOptions = {},
+  ) {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: `/instance/v1/zones/${zone}/ips`,
+      query: { project: query.project, tags: query.tags, page: query.page, per_page: query.perPage },
+      schema: scalewayIpListSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data.ips;
+  }
+
+  /** §6.4 step 6: a flexible IP goes with `DELETE /ips/{id}` (204; 404 once gone). */
+  async deleteIp(zone: string, id: string, options: CallOptions = {}): Promise<void> {
+    await this.http.request({
+      method: 'DELETE',
+      path: `/instance/v1/zones/${zone}/ips/${id}`,
       signal: options.signal,
       secrets: options.secrets,
     });

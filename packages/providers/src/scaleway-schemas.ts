@@ -27,7 +27,13 @@ export const scalewayServerSchema = z.object({
   volumes: z
     .record(
       z.string(),
-      z.object({ id: uuidSchema, volume_type: z.string().nullish(), boot: z.boolean().nullish() }),
+      z.object({
+        id: uuidSchema,
+        volume_type: z.string().nullish(),
+        boot: z.boolean().nullish(),
+        /** §15.12: `l_ssd` entries carry the volume's tags; `sbs_volume` entries never do. */
+        tags: z.array(z.string()).nullish(),
+      }),
     )
     .nullish(),
   /** §5.2: what the state allows; §3: a protected server refuses delete and power changes. */
@@ -68,6 +74,30 @@ export const scalewayBlockVolumeListSchema = z.object({
   volumes: z.array(scalewayBlockVolumeSchema),
   total_count: z.number().int().nonnegative().nullish(),
 });
+
+/** A local (`l_ssd`) volume of the Instance API (§6.1, §15.12): `server` is null once its server is gone. */
+export const scalewayLocalVolumeSchema = z.object({
+  id: uuidSchema,
+  name: z.string().nullish(),
+  volume_type: z.string().nullish(),
+  size: z.number().int().nonnegative().nullish(),
+  tags: z.array(z.string()).nullish(),
+  server: z.object({ id: z.string() }).nullish(),
+  project: z.string().nullish(),
+});
+export type ScalewayLocalVolume = z.infer<typeof scalewayLocalVolumeSchema>;
+export const scalewayLocalVolumeListSchema = z.object({ volumes: z.array(scalewayLocalVolumeSchema) });
+
+/** A flexible IP (§4.1, §6.1): `server` is null while detached. */
+export const scalewayIpSchema = z.object({
+  id: uuidSchema,
+  address: z.string().nullish(),
+  tags: z.array(z.string()).nullish(),
+  server: z.object({ id: z.string() }).nullish(),
+  project: z.string().nullish(),
+});
+export type ScalewayIp = z.infer<typeof scalewayIpSchema>;
+export const scalewayIpListSchema = z.object({ ips: z.array(scalewayIpSchema) });
 
 /** Marketplace v2 local images (§10.1). */
 export const scalewayLocalImageListSchema = z.object({

@@ -3,6 +3,7 @@ import { isProviderError, ProviderError } from './errors.js';
 import type { CallOptions } from './scaleway-client.js';
 import { SCALEWAY_PROVIDER, type ScalewayContext } from './scaleway-config.js';
 import { readScalewayServer } from './scaleway-listing.js';
+import { type BootVolume, findOwnedVolumes, markBootVolume } from './scaleway-ownership.js';
 import type { ScalewayServer } from './scaleway-schemas.js';
 import { pauseWithin } from './waits.js';
 
@@ -21,6 +22,11 @@ interface WaitBudget extends CallOptions {
  * detaches it (§6.1, §6.2, §15.10) and it stays, `available`, with its tags. Waits only for a transient state to
  * settle or the boot volume to detach, at most `waitTimeoutMs` from now. Once the server is gone its boot volume is
  * deleted even if the caller aborts meanwhile: stopping half-way would leave it behind with nothing pointing at it.
+ *
+ * Converges: right before the request that removes the server and leaves its boot volume behind (a `DELETE`, or a
+ * `terminate` of a server booting from a Block volume), the boot volume is marked as the VM's own
+ * (`scaleway-ownership.ts`), so a `deleteVM` called again after the server went finds it by the VM's id
+ * ({@link deleteOwnedScalewayVolumes}).
  */
 export async function destroyScalewayServer(
   context: ScalewayContext,
@@ -30,16 +36,32 @@ export async function destroyScalewayServer(
 ): Promise<void> {
   const budget: WaitBudget = { ...call, deadline: Date.now() + context.waitTimeoutMs };
   // Every volume seen on any read: the server may show volumes a later read no longer lists (§6.4).
-  const volumes = new Map<string, { type: string; boot: boolean }>();
+  const volumes = new Map<string, { type: string; boot: boolean; tags: readonly string[] | undefined }>();
   const remember = (read: ScalewayServer | undefined) => {
     for (const [key, volume] of Object.entries(read?.volumes ?? {})) {
       const known = volumes.get(volume.id);
       volumes.set(volume.id, {
         type: volume.volume_type ?? 'l_ssd',
         boot: (known?.boot ?? false) || key === '0' || volume.boot === true,
+        tags: volume.tags ?? known?.tags,
       });
     }
     return read;
+  };
+  const marked = new Set<string>();
+  /** Mark the boot volumes `removal` leaves behind, once each; a 404 means there is nothing left to mark. */
+  const markLeftBehind = async (read: ScalewayServer, removal: 'terminate' | 'delete') => {
+    for (const [id, volume] of volumes) {
+      if (!volume.boot || marked.has(id) || (removal === 'terminate' && volume.type !== 'sbs_volume'))
+        continue;
+      try {
+        await markBootVolume(context, zone, read, { id, ...volume }, budget);
+        marked.add(id);
+      } catch (error) {
+        // Gone already: nothing to leave behind (should its delete fail after all, it is marked then).
+        if (!isProviderError(error, 'not_found')) throw error;
+      }
+    }
   };
   // terminate deletes every l_ssd volume (§6.2): with a local data volume the server is stopped and DELETEd instead.
   const hasLocalDataVolume = () =>
@@ -53,12 +75,13 @@ export async function destroyScalewayServer(
         true,
       );
     }
-    const id: string = current.id;
-    if (current.protected === true) {
+    const read: ScalewayServer = current;
+    const id = read.id;
+    if (read.protected === true) {
       throw conflict(`server ${zone}/${id} is protected; remove its protection to delete it`, false);
     }
     let outcome: 'done' | 'gone' | 'refused' = 'refused';
-    switch (current.state) {
+    switch (read.state) {
       case 'running':
       case 'stopped in place':
         if (hasLocalDataVolume()) {
@@ -72,6 +95,7 @@ export async function destroyScalewayServer(
           }
           break;
         }
+        await markLeftBehind(read, 'terminate');
         // §6.2: terminate is the fast path from these states and removes the l_ssd volumes itself.
         // Sent without the caller's signal: a request cut off mid-way may still delete the server, and then
         // nothing would delete its volumes.
@@ -81,6 +105,7 @@ export async function destroyScalewayServer(
         terminated = outcome === 'done';
         break;
       case 'stopped':
+        await markLeftBehind(read, 'delete');
         // §6.1: DELETE works only when stopped, and leaves every volume behind.
         outcome = await stateChange(() => context.client.deleteServer(zone, id, { secrets: budget.secrets }));
         break;
@@ -91,7 +116,7 @@ export async function destroyScalewayServer(
       case 'locked':
         throw conflict(`server ${zone}/${id} is locked by Scaleway and cannot be deleted now`, false);
       default:
-        throw conflict(`server ${zone}/${id} is in an unknown state "${current.state}"`, false);
+        throw conflict(`server ${zone}/${id} is in an unknown state "${read.state}"`, false);
     }
     if (outcome !== 'refused') break;
     // Refused because the state moved (§5.5): give it a moment, then look again.
@@ -102,21 +127,57 @@ export async function destroyScalewayServer(
   // The boot volume only: after our terminate an l_ssd one is already gone, an SBS one is detached (§6.2).
   const remaining = [...volumes]
     .filter(([, volume]) => volume.boot && (!terminated || volume.type === 'sbs_volume'))
-    .map(([id, volume]) => ({ id, type: volume.type }));
-  await deleteVolumes(context, zone, server, remaining, {
-    deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs),
-    secrets: budget.secrets,
-  });
+    .map(([id, volume]) => ({ id, type: volume.type, tags: volume.tags, marked: marked.has(id) }));
+  await deleteVolumes(
+    context,
+    zone,
+    server.id,
+    remaining,
+    { deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs), secrets: budget.secrets },
+    (volume) => markBootVolume(context, zone, server, volume, { secrets: budget.secrets }),
+  );
   throwIfProviderRequestAborted(budget);
 }
 
-/** Delete every remaining volume of a deleted server; any left is named in one error (and reported). */
+/**
+ * The server `serverUuid` is gone (a `deleteVM` called again): delete the boot volumes marked as its own that are
+ * left (one Block and one Instance list, at once; nothing more when none is left).
+ */
+export async function deleteOwnedScalewayVolumes(
+  context: ScalewayContext,
+  zone: string,
+  serverUuid: string,
+  call: CallOptions,
+): Promise<void> {
+  const owned = await findOwnedVolumes(context, zone, serverUuid, call);
+  if (owned.length === 0) return;
+  await deleteVolumes(
+    context,
+    zone,
+    serverUuid,
+    owned.map((volume) => ({ ...volume, marked: true })),
+    { deadline: Date.now() + context.waitTimeoutMs, secrets: call.secrets },
+  );
+  throwIfProviderRequestAborted(call);
+}
+
+interface RemainingVolume extends BootVolume {
+  /** Carries the ownership marks: a `deleteVM` called again finds it. */
+  marked: boolean;
+}
+
+/**
+ * Delete every remaining volume of a deleted server; any left is named in one error (and reported). The error is
+ * retryable exactly when calling `deleteVM` again will finish the job: every failure was transient and every volume
+ * left carries the marks that let the next call find it (an unmarked one is marked now, if the API lets us).
+ */
 async function deleteVolumes(
   context: ScalewayContext,
   zone: string,
-  server: ScalewayServer,
-  remaining: ReadonlyArray<{ id: string; type: string }>,
+  serverId: string,
+  remaining: readonly RemainingVolume[],
   budget: WaitBudget,
+  markLate?: (volume: BootVolume) => Promise<void>,
 ): Promise<void> {
   const results = await Promise.allSettled(
     remaining.map((volume) => deleteVolume(context, zone, volume, budget)),
@@ -126,17 +187,37 @@ async function deleteVolumes(
   );
   if (failures.length === 0) return;
   const left = remaining.filter((_, index) => results[index]?.status === 'rejected');
+  const findable = await Promise.all(
+    left.map(async (volume) => {
+      if (volume.marked) return true;
+      if (markLate === undefined) return false;
+      try {
+        await markLate(volume);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
   const first = failures[0];
+  const retryable =
+    findable.every(Boolean) && failures.every((failure) => isProviderError(failure) && failure.retryable);
   const error = new ProviderError({
     provider: SCALEWAY_PROVIDER,
     category: isProviderError(first) ? first.category : 'unknown',
-    retryable: false,
-    message: `Server ${zone}/${server.id} is deleted but ${left.length} volume(s) remain: ${left
-      .map((volume) => `${volume.id} (${volume.type})`)
-      .join(', ')}; delete them through the Instance or Block API`,
+    retryable,
+    message: `Server ${zone}/${serverId} is deleted but ${left.length} volume(s) remain: ${left
+      .map((volume) => `${zone}/${volume.id} (${volume.type})`)
+      .join(', ')}; ${
+      retryable
+        ? 'calling deleteVM again deletes them'
+        : findable.every(Boolean)
+          ? 'deleteLeftovers deletes them once the API accepts it'
+          : 'delete them through the Instance or Block API'
+    }`,
   });
   error.cleanupErrors.push(...failures);
-  context.client.http.cleanupFailed(undefined, error, `volumes of server ${zone}/${server.id}`);
+  context.client.http.cleanupFailed(undefined, error, `volumes of server ${zone}/${serverId}`);
   throw error;
 }
 

@@ -13,6 +13,7 @@ import {
   scalewayServerReferenceStatus,
   scalewayVolumeServer,
 } from './scaleway-mappers.js';
+import { isOwnedVolume } from './scaleway-ownership.js';
 import type { ScalewayBlockVolume } from './scaleway-schemas.js';
 import type { ProviderRequestContext } from './types.js';
 import {
@@ -153,8 +154,11 @@ export async function createScalewayVolume(
     },
     removeTwins: async (volume) => {
       for (const twin of await listTagged(context, zone, creationTag)) {
-        if (twin.id !== volume.id) {
+        if (twin.id === volume.id) continue;
+        try {
           await removeWhenReleased(context, zone, twin.id, { deadline: Date.now() + context.waitTimeoutMs });
+        } catch (cleanupError) {
+          context.client.http.cleanupFailed(undefined, cleanupError, `volume ${zone}/${twin.id}`);
         }
       }
     },
@@ -260,6 +264,8 @@ export async function listScalewayVolumes(
   const byId = new Map<string, VolumeInstance>();
   for (const volume of volumes) {
     if (volume.project_id && volume.project_id !== context.projectId) continue;
+    // A VM's boot volume marked by a delete that has not finished is no data volume (the sweep's to report).
+    if (isOwnedVolume(volume)) continue;
     const mapped = mapScalewayVolume(volume, zone);
     if (matchesLabels(mapped.labels, filter)) byId.set(mapped.id, mapped);
   }

@@ -1,6 +1,7 @@
 import type { VMSize } from '@simple-agent-manager/shared';
 import { throwIfProviderRequestAborted, withAbortReason } from './abort.js';
 import { isProviderError, withMessage } from './errors.js';
+import { type Leftover, type LeftoverSweep, sweepLeftovers } from './leftovers.js';
 import { powerScalewayServer } from './scaleway-actions.js';
 import { SCALEWAY_SIZES } from './scaleway-catalog.js';
 import {
@@ -16,7 +17,8 @@ import { parseScalewayServerId } from './scaleway-ids.js';
 import { ScalewayImages } from './scaleway-images.js';
 import { findScalewayServer, listScalewayVMs } from './scaleway-listing.js';
 import { mapScalewayServer } from './scaleway-mappers.js';
-import { destroyScalewayServer } from './scaleway-teardown.js';
+import { deleteScalewayLeftover, findScalewayLeftovers } from './scaleway-ownership.js';
+import { deleteOwnedScalewayVolumes, destroyScalewayServer } from './scaleway-teardown.js';
 import {
   attachScalewayVolume,
   createScalewayVolume,
@@ -54,7 +56,7 @@ const PROVIDER = SCALEWAY_PROVIDER;
  * Scaleway Instance API v1 (docs/scaleway-api.md). VM ids are `{zone}/{uuid}`, so every call by id costs one request in
  * the right zone; bare UUIDs (from older records) are looked up in the default zone, then in the others at once.
  */
-export class ScalewayProvider implements Provider {
+export class ScalewayProvider implements Provider, LeftoverSweep {
   readonly name = PROVIDER;
   readonly locations: readonly string[];
   readonly locationMetadata: Readonly<Record<string, LocationMetadata>>;
@@ -98,8 +100,20 @@ export class ScalewayProvider implements Provider {
       const ref = parseScalewayServerId(id);
       if (ref === undefined) return;
       const found = await findScalewayServer(this.#context, ref, context.signal);
-      if (found === undefined) return;
-      await destroyScalewayServer(this.#context, found.zone, found.server, { signal: context.signal });
+      if (found !== undefined) {
+        await destroyScalewayServer(this.#context, found.zone, found.server, { signal: context.signal });
+        return;
+      }
+      // Gone already (an earlier deleteVM removed the server): finish what it left, found by the marks it wrote.
+      // A bare UUID (an older record) is looked for in the default zone only.
+      await deleteOwnedScalewayVolumes(
+        this.#context,
+        ref.zone === '' ? this.#context.zone : ref.zone,
+        ref.uuid,
+        {
+          signal: context.signal,
+        },
+      );
     });
   }
 
@@ -153,6 +167,36 @@ export class ScalewayProvider implements Provider {
     } catch (error) {
       throw rejectedCredentials(error);
     }
+  }
+
+  /**
+   * Beside SAM's interface: the boot volumes that the library marked as a VM's own and that are still there,
+   * unattached, although their VM is gone, in every zone (and carrying `labels`, when given). Never a data volume.
+   * Two lists per zone, plus one read per VM a marked volume names. Flexible IPs are never made by this provider
+   * (servers take a dynamic IP, which goes with them, §4.2), so none is reported.
+   */
+  findLeftovers(
+    labels: Record<string, string> = {},
+    context: ProviderRequestContext = {},
+  ): Promise<Leftover[]> {
+    return withAbortReason(context, async () => {
+      const filter = parseInput(PROVIDER, scalewayLabelsSchema, labels, 'labels');
+      throwIfProviderRequestAborted(context);
+      return findScalewayLeftovers(this.#context, filter, { signal: context.signal });
+    });
+  }
+
+  /** Delete what {@link findLeftovers} finds; see {@link LeftoverSweep.deleteLeftovers}. */
+  deleteLeftovers(
+    labels: Record<string, string> = {},
+    context: ProviderRequestContext = {},
+  ): Promise<Leftover[]> {
+    return withAbortReason(context, async () => {
+      const found = await this.findLeftovers(labels, context);
+      return sweepLeftovers(PROVIDER, found, (leftover) =>
+        deleteScalewayLeftover(this.#context, leftover, { signal: context.signal }),
+      );
+    });
   }
 
   /** A Block Storage volume (sbs_5k), tagged with its labels; resolves while it may still be `creating`. */

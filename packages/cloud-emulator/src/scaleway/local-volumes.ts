@@ -1,6 +1,7 @@
 import type { ScalewayZone } from './catalog.js';
-import { invalidRequest, notFound } from './errors.js';
+import { invalidArguments, invalidRequest, notFound } from './errors.js';
 import type { ScalewayServerRecord, ScalewayVolumeRecord } from './records.js';
+import { isObject, readTags, splitList } from './request-body.js';
 import type { ScalewayAccess, ScalewayState } from './state.js';
 
 /**
@@ -26,11 +27,15 @@ export class ScalewayLocalVolumes {
     return volume;
   }
 
-  /** `GET /volumes` filters (`project`, `name` partial, `volume_type`); paging by the caller. */
+  /**
+   * `GET /volumes` filters (`project`, `name` partial, `volume_type`, `tags` comma-joined, every one required like
+   * the server and IP lists, docs/scaleway-api.md §15.12); paging by the caller.
+   */
   list(zone: ScalewayZone, query: URLSearchParams): ScalewayVolumeRecord[] {
     const project = query.get('project');
     const name = query.get('name');
     const volumeType = query.get('volume_type');
+    const tags = splitList(query.get('tags'));
     return [...this.#state.volumes.values()].filter(
       (volume) =>
         volume.zone === zone &&
@@ -38,8 +43,26 @@ export class ScalewayLocalVolumes {
         this.#state.canAccess(volume.project) &&
         (project === null || volume.project === project) &&
         (name === null || volume.name.includes(name)) &&
-        (volumeType === null || volumeType === 'l_ssd'),
+        (volumeType === null || volumeType === 'l_ssd') &&
+        tags.every((tag) => volume.tags.includes(tag)),
     );
+  }
+
+  /** `PATCH /volumes/{id}` (§15.12, recorded): `name` and `tags` replace what was there; 200 `{volume}`. */
+  update(zone: ScalewayZone, id: string, body: unknown): ScalewayVolumeRecord {
+    const volume = this.volume(zone, id, 'write');
+    if (!isObject(body)) throw invalidRequest('the request body must be a JSON object');
+    if (body.name !== undefined) {
+      if (typeof body.name !== 'string' || body.name === '') {
+        throw invalidArguments([
+          { argument_name: 'name', reason: 'constraint', help_message: 'must be a non-empty string' },
+        ]);
+      }
+      volume.name = body.name;
+    }
+    if (body.tags !== undefined && body.tags !== null) volume.tags = readTags(body.tags);
+    volume.modificationDate = this.#state.now().text;
+    return volume;
   }
 
   /** `DELETE /volumes/{id}`: only once no server holds it. */

@@ -211,6 +211,11 @@ export function createScalewayRouter(
     return jsonResponse(200, { volume: localVolumeJson(volume, state) });
   });
 
+  app.patch('/instance/v1/zones/:zone/volumes/:id', (context) => {
+    const volume = localVolumes.update(zoneParam(context), context.req.param('id'), parseJson(context));
+    return jsonResponse(200, { volume: localVolumeJson(volume, state) });
+  });
+
   app.delete('/instance/v1/zones/:zone/volumes/:id', (context) => {
     localVolumes.delete(zoneParam(context), context.req.param('id'));
     return emptyResponse(204, 'application/json');

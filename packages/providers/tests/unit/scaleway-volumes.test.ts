@@ -1229,6 +1229,7 @@ describe('deleteVM keeps data volumes', () => {
     await provider().deleteVM(zonal(vm.id));
     expect(calls()).toEqual([
       `GET /instance/v1/zones/fr-par-1/servers/${vm.id}`,
+      `PATCH /instance/v1/zones/fr-par-1/volumes/${root}`,
       `DELETE /instance/v1/zones/fr-par-1/servers/${vm.id}`,
       `DELETE /instance/v1/zones/fr-par-1/volumes/${root}`,
     ]);

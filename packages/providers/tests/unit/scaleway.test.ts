@@ -152,7 +152,12 @@ describe('ScalewayProvider.createVM', () => {
   it.each([
     [
       'the user-data PATCH',
-      { method: 'PATCH', status: 400, body: { type: 'invalid_arguments', message: 'bad' } },
+      {
+        method: 'PATCH',
+        path: /\/user_data\//,
+        status: 400,
+        body: { type: 'invalid_arguments', message: 'bad' },
+      },
     ],
     [
       'poweron',
@@ -179,6 +184,7 @@ describe('ScalewayProvider.createVM', () => {
   it('attaches a failed cleanup to the original error instead of swallowing it', async () => {
     emulator.injectFault({
       method: 'PATCH',
+      path: /\/user_data\//,
       status: 400,
       body: { type: 'invalid_arguments', message: 'bad' },
     });
@@ -350,12 +356,14 @@ describe('ScalewayProvider.deleteVM', () => {
   const seed = (state: Parameters<typeof emulator.seedServer>[0]) =>
     emulator.seedServer({ commercialType: 'DEV1-M', ...state });
 
+  // GET, the removal, and the boot volume's DELETE where the removal leaves it; that boot volume is marked first
+  // (one PATCH), so that a deleteVM called again after the server went still finds it.
   it.each([
     ['running', 'l_ssd', 2],
     ['stopped in place', 'l_ssd', 2],
-    ['stopped', 'l_ssd', 3],
-    ['running', 'sbs_volume', 3],
-    ['stopped', 'sbs_volume', 3],
+    ['stopped', 'l_ssd', 4],
+    ['running', 'sbs_volume', 4],
+    ['stopped', 'sbs_volume', 4],
   ] as const)(
     'deletes a %s server with an %s root, leaving nothing, in %i requests',
     async (state, volumeType, budget) => {
@@ -836,6 +844,7 @@ describe('ScalewayProvider edge cases', () => {
       'GET',
       'POST',
       'GET',
+      'PATCH',
       'DELETE',
       'DELETE',
     ]);

@@ -1,0 +1,244 @@
+import { mapConcurrent } from './concurrency.js';
+import type { Leftover } from './leftovers.js';
+import type { CallOptions } from './scaleway-client.js';
+import type { ScalewayContext } from './scaleway-config.js';
+import { readScalewayServer } from './scaleway-listing.js';
+import { tagsToLabels } from './scaleway-mappers.js';
+import type { ScalewayBlockVolume, ScalewayLocalVolume, ScalewayServer } from './scaleway-schemas.js';
+
+/**
+ * Ownership marks (docs/scaleway-api.md §15.12). Nothing links a volume to its server once the server is gone
+ * (§6.1, §15.10: references drop to `[]`, `server: null`), so right before the request that removes a server and
+ * leaves its boot volume behind, the boot volume is tagged with its VM: a `deleteVM` retried after the server went
+ * finds it by the VM's id, and the leftovers sweep by the constant mark. Neither tag has `=`, so neither is ever read
+ * back as a label; the VM's labels are copied beside them, so that a sweep can be scoped by label.
+ */
+export const OWNED_TAG = 'sam-owned';
+const OWNER_TAG_PREFIX = 'sam-vm:';
+/** §15.5, §8.1: 100 per page at most. */
+const PAGE_SIZE = 100;
+const MAX_PAGES = 100;
+const ZONE_CONCURRENCY = 10;
+
+export const ownerTag = (serverUuid: string) => `${OWNER_TAG_PREFIX}${serverUuid}`;
+
+/** The uuid of the VM a volume's marks name, if any. */
+function ownerOf(tags: readonly string[]): string | undefined {
+  return tags.find((tag) => tag.startsWith(OWNER_TAG_PREFIX))?.slice(OWNER_TAG_PREFIX.length);
+}
+
+/** True when a Block volume carries the library's ownership mark: a boot volume, never a data volume. */
+export function isOwnedVolume(volume: { tags?: readonly string[] | null | undefined }): boolean {
+  return volume.tags?.includes(OWNED_TAG) ?? false;
+}
+
+/** A boot volume that is about to outlive its server. */
+export interface BootVolume {
+  id: string;
+  type: string;
+  /** Its tags when the server's read carries them (`l_ssd`, §15.12); `undefined` for a Block volume. */
+  tags?: readonly string[] | undefined;
+}
+
+/**
+ * The tags a boot volume gets before its server goes: what it had (a Block root volume has none, §15.12, and is
+ * about to be deleted anyway), the VM's labels, and both marks.
+ */
+function ownershipTags(server: ScalewayServer, volume: BootVolume): string[] {
+  const labels = (server.tags ?? []).filter((tag) => tag.indexOf('=') > 0);
+  return [...new Set([...(volume.tags ?? []), ...labels, OWNED_TAG, ownerTag(server.id)])];
+}
+
+/** Tag `volume` as `server`'s own (one `PATCH`, retried like a PUT). */
+export async function markBootVolume(
+  context: ScalewayContext,
+  zone: string,
+  server: ScalewayServer,
+  volume: BootVolume,
+  call: CallOptions,
+): Promise<void> {
+  const tags = ownershipTags(server, volume);
+  if (volume.type === 'sbs_volume') await context.client.tagBlockVolume(zone, volume.id, tags, call);
+  else await context.client.tagLocalVolume(zone, volume.id, tags, call);
+}
+
+/**
+ * The volumes marked as the gone server `serverUuid`'s own in `zone` and held by no other server: one Block list and
+ * one Instance list, at once.
+ */
+export async function findOwnedVolumes(
+  context: ScalewayContext,
+  zone: string,
+  serverUuid: string,
+  call: CallOptions,
+): Promise<BootVolume[]> {
+  const tag = ownerTag(serverUuid);
+  const [block, local] = await Promise.all([
+    blockVolumesTagged(context, zone, tag, call),
+    localVolumesTagged(context, zone, tag, call),
+  ]);
+  return [
+    ...block
+      .filter((volume) => referencedServers(volume).every((holder) => holder === serverUuid))
+      .map((volume) => ({ id: volume.id, type: 'sbs_volume' })),
+    ...local
+      .filter((volume) => (volume.server?.id ?? serverUuid) === serverUuid)
+      .map((volume) => ({ id: volume.id, type: volume.volume_type ?? 'l_ssd' })),
+  ];
+}
+
+/**
+ * The leftovers of every zone: volumes carrying {@link OWNED_TAG} (and `labels`) that no server holds and whose
+ * VM is gone. A volume whose VM still exists is a delete in progress (or one a retried `deleteVM` finishes) and is
+ * not reported.
+ */
+export async function findScalewayLeftovers(
+  context: ScalewayContext,
+  labels: Readonly<Record<string, string>>,
+  call: CallOptions,
+): Promise<Leftover[]> {
+  const matches = (tags: readonly string[] | null | undefined) => {
+    const own = tagsToLabels(tags ?? []);
+    return Object.entries(labels).every(([key, value]) => Object.hasOwn(own, key) && own[key] === value);
+  };
+  const perZone = await mapConcurrent(context.zones, ZONE_CONCURRENCY, async (zone) => {
+    const [block, local] = await Promise.all([
+      blockVolumesTagged(context, zone, OWNED_TAG, call),
+      localVolumesTagged(context, zone, OWNED_TAG, call),
+    ]);
+    const candidates = [
+      ...block
+        .filter((volume) => referencedServers(volume).length === 0 && matches(volume.tags))
+        .map((volume) => blockLeftover(zone, volume)),
+      ...local
+        .filter((volume) => (volume.server ?? null) === null && matches(volume.tags))
+        .map((volume) => localLeftover(zone, volume)),
+    ];
+    // A marked volume whose VM still exists is not a leftover: that VM's deleteVM owns it.
+    const owners = [
+      ...new Set(candidates.flatMap((leftover) => (leftover.owner === undefined ? [] : [leftover.owner]))),
+    ];
+    const live = new Set<string>();
+    await mapConcurrent(owners, 4, async (owner) => {
+      if ((await readScalewayServer(context, zone, owner, call)) !== undefined) live.add(owner);
+    });
+    return candidates
+      .filter((candidate) => candidate.owner === undefined || !live.has(candidate.owner))
+      .map((candidate) => candidate.leftover);
+  });
+  return perZone.flat();
+}
+
+interface Candidate {
+  owner: string | undefined;
+  leftover: Leftover;
+}
+
+function blockLeftover(zone: string, volume: ScalewayBlockVolume): Candidate {
+  return candidate(zone, volume.id, volume.name, 'sbs_volume', volume.size, volume.tags ?? []);
+}
+
+function localLeftover(zone: string, volume: ScalewayLocalVolume): Candidate {
+  return candidate(
+    zone,
+    volume.id,
+    volume.name ?? '',
+    volume.volume_type ?? 'l_ssd',
+    volume.size,
+    volume.tags ?? [],
+  );
+}
+
+function candidate(
+  zone: string,
+  id: string,
+  name: string,
+  type: string,
+  size: number | null | undefined,
+  tags: readonly string[],
+): Candidate {
+  const owner = ownerOf(tags);
+  const sizeGb = typeof size === 'number' ? size / 1_000_000_000 : undefined;
+  const vmId = owner === undefined ? undefined : `${zone}/${owner}`;
+  return {
+    owner,
+    leftover: {
+      kind: 'volume',
+      type,
+      id: `${zone}/${id}`,
+      location: zone,
+      name,
+      description: `boot volume (${type}${sizeGb === undefined ? '' : `, ${sizeGb} GB`})${vmId === undefined ? '' : ` of deleted VM ${vmId}`}`,
+      vmId,
+      labels: tagsToLabels(tags),
+      sizeGb,
+    },
+  };
+}
+
+/** The uuids of the servers a Block volume's references name. */
+function referencedServers(volume: ScalewayBlockVolume): string[] {
+  return (volume.references ?? []).flatMap((reference) =>
+    reference.product_resource_id === undefined || reference.product_resource_id === null
+      ? []
+      : [reference.product_resource_id],
+  );
+}
+
+/** Every Block volume of the project in `zone` carrying `tag` (the filter is applied again here). */
+async function blockVolumesTagged(
+  context: ScalewayContext,
+  zone: string,
+  tag: string,
+  call: CallOptions,
+): Promise<ScalewayBlockVolume[]> {
+  const volumes: ScalewayBlockVolume[] = [];
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const { volumes: batch } = await context.client.listBlockVolumes(
+      zone,
+      { project: context.projectId, tags: tag, page, pageSize: PAGE_SIZE },
+      call,
+    );
+    volumes.push(...batch);
+    if (batch.length < PAGE_SIZE) break;
+  }
+  return volumes.filter((volume) => volume.tags?.includes(tag));
+}
+
+/** Every local volume of the project in `zone` carrying `tag`. */
+async function localVolumesTagged(
+  context: ScalewayContext,
+  zone: string,
+  tag: string,
+  call: CallOptions,
+): Promise<ScalewayLocalVolume[]> {
+  const volumes: ScalewayLocalVolume[] = [];
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const batch = await context.client.listLocalVolumes(
+      zone,
+      { project: context.projectId, tags: tag, page, perPage: PAGE_SIZE },
+      call,
+    );
+    volumes.push(...batch);
+    if (batch.length < PAGE_SIZE) break;
+  }
+  return volumes.filter(
+    (volume) =>
+      volume.tags?.includes(tag) &&
+      (volume.project === undefined || volume.project === null || volume.project === context.projectId),
+  );
+}
+
+/**
+ * Delete one leftover volume: through the Block API or the Instance API after its kind. A volume attached again
+ * since it was found is refused by the API, never pulled out of its server.
+ */
+export async function deleteScalewayLeftover(
+  context: ScalewayContext,
+  leftover: Leftover,
+  call: CallOptions,
+): Promise<void> {
+  const [zone, uuid] = leftover.id.split('/') as [string, string];
+  if (leftover.type === 'sbs_volume') await context.client.deleteBlockVolume(zone, uuid, call);
+  else await context.client.deleteLocalVolume(zone, uuid, call);
+}

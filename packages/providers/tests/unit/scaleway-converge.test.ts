@@ -1,0 +1,371 @@
+import {
+  type FaultRule,
+  SCALEWAY_EMULATOR_SECRET_KEY,
+  ScalewayEmulator,
+  scalewayRateLimitFault,
+} from '@simple-agent-manager/cloud-emulator';
+import { setupServer } from 'msw/node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  hasLeftoverSweep,
+  type ProviderError,
+  type ProviderEvent,
+  ScalewayProvider,
+  type ScalewayProviderConfig,
+  type ScalewayZone,
+} from '../../src/index.js';
+import { scalewayTestConfig } from '../contract/scaleway-targets.js';
+
+/**
+ * Deletes and creates that converge (docs/scaleway-api.md §6.4, §15.10, §15.12): whichever step fails beyond the
+ * retry budget, or whichever answers are lost, calling `deleteVM` again until it resolves leaves nothing of the VM,
+ * and a rejected `createVM` leaves nothing untracked. Each case: the fault, the rejection, the documented recovery,
+ * then zero leftovers in the emulator.
+ */
+
+const emulator = new ScalewayEmulator();
+const server = setupServer(...emulator.handlers());
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterAll(() => server.close());
+beforeEach(() => {
+  emulator.reset();
+  emulator.clock.setMode({ mode: 'instant' });
+});
+
+const ZONE: ScalewayZone = 'fr-par-1';
+const GB = 1_000_000_000;
+const SERVER = /\/instance\/v1\/zones\/[^/]+\/servers\/[^/]+$/;
+const SERVERS = /\/instance\/v1\/zones\/[^/]+\/servers$/;
+const ACTION = /\/servers\/[^/]+\/action$/;
+const LOCAL_VOLUME = /\/instance\/v1\/zones\/[^/]+\/volumes\/[^/]+$/;
+const BLOCK_VOLUME = /\/block\/v1\/zones\/[^/]+\/volumes\/[^/]+$/;
+const USER_DATA = '#cloud-config\n# secret: token-converge-7f3a\n';
+
+const events: ProviderEvent[] = [];
+const provider = (overrides: Partial<ScalewayProviderConfig> = {}) =>
+  new ScalewayProvider(
+    scalewayTestConfig({ timeoutMs: 60, onEvent: (event) => events.push(event), ...overrides }),
+  );
+beforeEach(() => {
+  events.length = 0;
+});
+
+const zonal = (uuid: string) => `${ZONE}/${uuid}`;
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    (value) => ({ unexpectedlyResolvedWith: value }) as unknown as ProviderError,
+    (error: unknown) => error as ProviderError,
+  );
+const remaining = () => {
+  emulator.clock.settle();
+  const { servers, volumes, ips } = emulator.leftovers();
+  return { servers: servers.length, volumes: volumes.length, ips: ips.length };
+};
+const NOTHING = { servers: 0, volumes: 0, ips: 0 };
+const bootOf = (id: string, zone: ScalewayZone = ZONE) =>
+  emulator.getServer(zone, id)?.volumes['0'] as string;
+
+/** The same lost or refused answer, on every matching request: beyond any retry budget. */
+const FAULTS: ReadonlyArray<[string, Omit<FaultRule, 'method' | 'path'>]> = [
+  ['503', { status: 503, body: { type: 'service_unavailable', message: 'unavailable' } }],
+  ['429', scalewayRateLimitFault({})],
+  ['a dropped connection', { drop: true }],
+  // Never reaching the API: a gateway that answers after the client gave up.
+  ['a timeout', { delayMs: 200, status: 504 }],
+];
+
+describe('deleteVM: a boot volume whose delete keeps failing (issue sequence 1)', () => {
+  it.each(FAULTS)(
+    'names the volume, says a retry finishes, and a retried deleteVM deletes it (%s on the volume DELETE)',
+    async (_, fault) => {
+      const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+      const root = bootOf(vm.id);
+      const handle = emulator.injectFault({ method: 'DELETE', path: LOCAL_VOLUME, ...fault });
+      const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
+      expect(failure.retryable).toBe(true);
+      expect(failure.message).toContain(`${ZONE}/${root} (l_ssd)`);
+      expect(failure.message).toContain('calling deleteVM again deletes them');
+      expect(failure.cleanupErrors.length).toBeGreaterThan(0);
+      expect(emulator.getServer(ZONE, vm.id)).toBeUndefined();
+      // The volume outlived its server, and carries the marks that find it from the VM's id.
+      expect(emulator.getVolume(root)).toMatchObject({ serverId: null });
+      expect(emulator.getVolume(root)?.tags).toEqual(
+        expect.arrayContaining(['sam-owned', `sam-vm:${vm.id}`]),
+      );
+      handle.remove();
+      await provider().deleteVM(zonal(vm.id));
+      expect(remaining()).toEqual(NOTHING);
+    },
+  );
+
+  it('the same for a Block boot volume left by a terminate', async () => {
+    const vm = emulator.seedServer({ state: 'running', volumeType: 'sbs_volume' });
+    const root = bootOf(vm.id);
+    const handle = emulator.injectFault({ method: 'DELETE', path: BLOCK_VOLUME, status: 503 });
+    const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
+    expect(failure).toMatchObject({ retryable: true });
+    expect(failure.message).toContain(`${ZONE}/${root} (sbs_volume)`);
+    handle.remove();
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('a retry finds nothing left: the server read and the two lists of marked volumes, nothing deleted', async () => {
+    const vm = emulator.seedServer({ state: 'running', volumeType: 'l_ssd' });
+    await provider().deleteVM(zonal(vm.id));
+    emulator.clearRequests();
+    await provider().deleteVM(zonal(vm.id));
+    expect(emulator.requests.map((request) => `${request.method} ${request.path}`).sort()).toEqual([
+      'GET /block/v1/zones/fr-par-1/volumes',
+      `GET /instance/v1/zones/fr-par-1/servers/${vm.id}`,
+      'GET /instance/v1/zones/fr-par-1/volumes',
+    ]);
+    expect(emulator.requests.find((request) => request.path.endsWith('/volumes'))?.query).toMatchObject({
+      tags: `sam-vm:${vm.id}`,
+    });
+  });
+
+  it('keeps data volumes through every retry, and never deletes a marked volume another server holds', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    const data = emulator.seedBlockVolume({ serverId: vm.id, name: 'data', tags: ['keep=yes'] });
+    const handle = emulator.injectFault({ method: 'DELETE', path: LOCAL_VOLUME, status: 503 });
+    await failureOf(provider().deleteVM(zonal(vm.id)));
+    handle.remove();
+    // Someone attached a Block volume carrying this VM's mark to another server meanwhile: not ours to take.
+    const other = emulator.seedServer({ state: 'running' });
+    const held = emulator.seedBlockVolume({ serverId: other.id, tags: [`sam-vm:${vm.id}`, 'sam-owned'] });
+    await provider().deleteVM(zonal(vm.id));
+    expect(emulator.getVolume(data.id)).toMatchObject({ serverId: null, tags: ['keep=yes'] });
+    expect(emulator.getVolume(held.id)?.serverId).toBe(other.id);
+    expect(emulator.leftovers().volumes.map((volume) => volume.id)).not.toContain(bootOf(vm.id));
+  });
+});
+
+describe('deleteVM: a removal whose answers are lost (issue sequence 2)', () => {
+  it.each([
+    ['DELETE of a stopped server (l_ssd root)', 'stopped', 'l_ssd', { method: 'DELETE', path: SERVER }],
+    ['terminate of a running server (Block root)', 'running', 'sbs_volume', { method: 'POST', path: ACTION }],
+    ['DELETE of a stopped server (Block root)', 'stopped', 'sbs_volume', { method: 'DELETE', path: SERVER }],
+  ] as const)(
+    '%s: carried out, its answer dropped on every attempt; the retry deletes the boot volume, data kept',
+    async (_, state, volumeType, route) => {
+      const vm = emulator.seedServer({ state, commercialType: 'DEV1-M', volumeType });
+      const root = bootOf(vm.id);
+      const data = emulator.seedBlockVolume({ serverId: vm.id, name: 'data', size: 20 * GB });
+      const handle = emulator.injectFault({ ...route, drop: true, phase: 'after' });
+      const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
+      expect(failure).toMatchObject({ category: 'network', retryable: true });
+      expect(emulator.getServer(ZONE, vm.id)).toBeUndefined();
+      expect(emulator.getVolume(root)?.tags).toContain(`sam-vm:${vm.id}`);
+      handle.remove();
+      await provider().deleteVM(zonal(vm.id));
+      emulator.clock.settle();
+      expect(emulator.getVolume(root)).toBeUndefined();
+      expect(emulator.getVolume(data.id)).toMatchObject({ serverId: null });
+      expect(emulator.leftovers().volumes.map((volume) => volume.id)).toEqual([data.id]);
+      expect(remaining()).toEqual({ ...NOTHING, volumes: 1 });
+    },
+  );
+
+  it('a mark that cannot be written stops the delete before anything is removed; a retry finishes', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    const handle = emulator.injectFault({ method: 'PATCH', path: LOCAL_VOLUME, status: 503 });
+    const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
+    expect(failure).toMatchObject({ category: 'unavailable', retryable: true });
+    expect(emulator.getServer(ZONE, vm.id)).toBeDefined();
+    expect(emulator.requestCount({ method: 'DELETE' })).toBe(0);
+    handle.remove();
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('a boot volume that vanished before its mark is no obstacle (404 on the PATCH)', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    emulator.injectFault({
+      method: 'PATCH',
+      path: LOCAL_VOLUME,
+      status: 404,
+      body: { type: 'not_found', message: 'resource is not found', resource: 'instance_volume' },
+      times: 1,
+    });
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('an unmarked boot volume left by someone else’s removal is marked when its delete fails, so a retry finds it', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    const root = bootOf(vm.id);
+    // The server is already being removed by another client: our read shows it, our DELETE finds it gone.
+    emulator.injectFault({ method: 'PATCH', path: LOCAL_VOLUME, status: 404, times: 1 });
+    emulator.injectFault({ method: 'DELETE', path: SERVER, phase: 'after', status: 404, times: 1 });
+    const handle = emulator.injectFault({ method: 'DELETE', path: LOCAL_VOLUME, status: 503 });
+    const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
+    expect(failure.retryable).toBe(true);
+    expect(emulator.getVolume(root)?.tags).toContain(`sam-vm:${vm.id}`);
+    handle.remove();
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('says a retry will not help when the volume delete is refused for good (403)', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    emulator.injectFault({
+      method: 'DELETE',
+      path: LOCAL_VOLUME,
+      status: 403,
+      body: { type: 'permissions_denied', message: 'insufficient permissions' },
+    });
+    const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
+    expect(failure).toMatchObject({ category: 'permission', retryable: false });
+    expect(failure.message).toContain('deleteLeftovers deletes them once the API accepts it');
+  });
+});
+
+describe('createVM: nothing untracked when it rejects (issue sequence 3)', () => {
+  it('a retried POST whose twin lookups all time out: the server it made is deleted and the create rejects', async () => {
+    emulator.injectFault({ method: 'POST', path: SERVERS, status: 500, times: 1 });
+    // The lookup after the 500 finds nothing (as the API would); every lookup for twins after the retry times out.
+    emulator.injectFault({ method: 'GET', path: SERVERS, status: 200, body: { servers: [] }, times: 1 });
+    const lookup = emulator.injectFault({ method: 'GET', path: SERVERS, delayMs: 200 });
+    const failure = await failureOf(
+      provider({ retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 1 } }).createVM({
+        name: 'agent-twin',
+        size: 'small',
+        location: ZONE,
+        userData: USER_DATA,
+        labels: { team: 'a' },
+      }),
+    );
+    expect(lookup.hits).toBeGreaterThan(0);
+    expect(emulator.requestCount({ method: 'POST', path: SERVERS })).toBe(2);
+    expect(failure).toMatchObject({ category: 'timeout', retryable: true });
+    expect(JSON.stringify(failure)).not.toContain('token-converge-7f3a');
+    lookup.remove();
+    // The created server was deleted; a failed deletion would have been named by id.
+    expect(remaining()).toEqual(NOTHING);
+    const reported = events.filter((event) => event.type === 'cleanup_failed');
+    expect(reported.map((event) => (event as { resource: string }).resource)).toEqual([
+      expect.stringMatching(/^a server tagged sam-creation:[0-9a-f-]{36} in fr-par-1$/),
+    ]);
+  });
+
+  it('names the created server by id in cleanupErrors and an event when it cannot be deleted either', async () => {
+    emulator.injectFault({ method: 'POST', path: SERVERS, status: 500, times: 1 });
+    // The first lookup finds nothing; then every lookup and every delete of the created server fails.
+    emulator.injectFault({ method: 'GET', path: SERVERS, status: 200, body: { servers: [] }, times: 1 });
+    emulator.injectFault({ method: 'GET', path: SERVERS, status: 503 });
+    emulator.injectFault({ method: 'GET', path: SERVER, status: 503 });
+    emulator.injectFault({ method: 'POST', path: ACTION, status: 503 });
+    emulator.injectFault({ method: 'DELETE', status: 503 });
+    emulator.injectFault({ method: 'PATCH', path: LOCAL_VOLUME, status: 503 });
+    const failure = await failureOf(
+      provider().createVM({ name: 'agent-stuck', size: 'small', location: ZONE, userData: USER_DATA }),
+    );
+    expect(failure.retryable).toBe(true);
+    const [made] = emulator.servers();
+    expect(made).toBeDefined();
+    const id = `${ZONE}/${made?.id}`;
+    const resources = events
+      .filter((event) => event.type === 'cleanup_failed')
+      .map((event) => (event as { resource: string }).resource);
+    expect(resources).toContain(`server ${id}`);
+    expect(failure.cleanupErrors.length).toBeGreaterThan(0);
+    // Once the API answers again, the VM is found by id (or by its labels) and deleted like any other.
+    emulator.clearFaults();
+    await provider().deleteVM(id);
+    expect(remaining()).toEqual(NOTHING);
+  });
+});
+
+describe('findLeftovers / deleteLeftovers', () => {
+  /** A VM whose deleteVM left its boot volume behind (the volume DELETE kept failing), then faults off. */
+  async function orphanedBootVolume(
+    seed: Parameters<typeof emulator.seedServer>[0],
+    route = LOCAL_VOLUME,
+  ): Promise<{ vmId: string; volumeId: string }> {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', ...seed });
+    const root = bootOf(vm.id, vm.zone);
+    const handle = emulator.injectFault({ method: 'DELETE', path: route, status: 503 });
+    await failureOf(provider().deleteVM(`${vm.zone}/${vm.id}`));
+    handle.remove();
+    return { vmId: `${vm.zone}/${vm.id}`, volumeId: `${vm.zone}/${root}` };
+  }
+
+  it('finds the marked boot volumes of gone VMs in every zone, with their VM and labels; never a data volume', async () => {
+    const local = await orphanedBootVolume({ tags: ['team=a', 'run=1'], volumeType: 'l_ssd' });
+    const block = await orphanedBootVolume(
+      { zone: 'nl-ams-1', tags: ['team=b'], volumeType: 'sbs_volume', commercialType: 'DEV1-S' },
+      BLOCK_VOLUME,
+    );
+    // Not leftovers: a data volume (even one with the VM's labels), an unmarked detached volume, a live VM's disk.
+    emulator.seedBlockVolume({ name: 'data', tags: ['team=a', 'run=1'] });
+    emulator.seedServer({ state: 'running', tags: ['team=a'] });
+    const sweep = provider();
+    expect(hasLeftoverSweep(sweep)).toBe(true);
+    const found = await sweep.findLeftovers();
+    expect(found.map((leftover) => leftover.id).sort()).toEqual([block.volumeId, local.volumeId].sort());
+    expect(found.find((leftover) => leftover.id === local.volumeId)).toMatchObject({
+      kind: 'volume',
+      type: 'l_ssd',
+      location: 'fr-par-1',
+      vmId: local.vmId,
+      labels: { team: 'a', run: '1' },
+      description: expect.stringContaining(`of deleted VM ${local.vmId}`),
+    });
+    expect(found.find((leftover) => leftover.id === block.volumeId)).toMatchObject({
+      type: 'sbs_volume',
+      location: 'nl-ams-1',
+      vmId: block.vmId,
+    });
+    expect((await sweep.findLeftovers({ team: 'a' })).map((leftover) => leftover.id)).toEqual([
+      local.volumeId,
+    ]);
+    expect(await sweep.findLeftovers({ team: 'c' })).toEqual([]);
+    // Marked boot volumes are no data volumes: listVolumes never shows them.
+    expect(
+      (await sweep.listVolumes({ location: 'fr-par-1', labels: { team: 'a' } })).map((v) => v.name),
+    ).toEqual(['data']);
+  });
+
+  it('deleteLeftovers deletes them and resolves with what it deleted; then nothing is left', async () => {
+    const left = await orphanedBootVolume({ tags: ['team=a'], volumeType: 'l_ssd' });
+    const data = emulator.seedBlockVolume({ name: 'data', tags: ['team=a'] });
+    const deleted = await provider().deleteLeftovers({ team: 'a' });
+    expect(deleted.map((leftover) => leftover.id)).toEqual([left.volumeId]);
+    expect(await provider().findLeftovers()).toEqual([]);
+    expect(emulator.leftovers().volumes.map((volume) => volume.id)).toEqual([data.id]);
+  });
+
+  it('does not report a marked volume whose VM still exists (its deleteVM owns it)', async () => {
+    const vm = emulator.seedServer({ state: 'running' });
+    emulator.seedBlockVolume({ tags: ['sam-owned', `sam-vm:${vm.id}`] });
+    expect(await provider().findLeftovers()).toEqual([]);
+  });
+
+  it('rejects naming each leftover it could not delete, retryable when every cause is', async () => {
+    const left = await orphanedBootVolume({ volumeType: 'l_ssd' });
+    emulator.injectFault({ method: 'DELETE', path: LOCAL_VOLUME, status: 503 });
+    const failure = await failureOf(provider().deleteLeftovers());
+    expect(failure).toMatchObject({ category: 'unavailable', retryable: true });
+    expect(failure.message).toContain(left.volumeId);
+    expect(failure.message).toContain('0 of 1 leftovers deleted');
+    expect(failure.cleanupErrors).toHaveLength(1);
+    emulator.clearFaults();
+    expect(await provider().deleteLeftovers()).toHaveLength(1);
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('refuses bad labels before any request, and never puts the key in an error', async () => {
+    const failure = await failureOf(provider().findLeftovers({ 'bad key': 'x' }));
+    expect(failure).toMatchObject({ category: 'invalid_input' });
+    expect(emulator.requestCount()).toBe(0);
+    const offline = await failureOf(
+      provider({ retry: { maxRetries: 0 } }).findLeftovers(
+        {},
+        { signal: AbortSignal.abort(new Error('gone')) },
+      ),
+    );
+    expect(offline.message).toBe('gone');
+    expect(JSON.stringify(failure)).not.toContain(SCALEWAY_EMULATOR_SECRET_KEY);
+  });
+});
