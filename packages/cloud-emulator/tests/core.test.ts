@@ -95,6 +95,57 @@ describe('FaultPlan', () => {
   });
 });
 
+describe('FaultPlan repeats', () => {
+  it('comes back on the next min–max requests to the same method and path, whatever the probability', () => {
+    const plan = new FaultPlan(createRandom(3));
+    const handle = plan.add({
+      path: '/v1/volumes*',
+      status: 503,
+      probability: 0.5,
+      repeat: { min: 2, max: 2 },
+    });
+    // Draws until the first hit, then exactly two repeats on that path, while another path is untouched by them.
+    let first = 0;
+    while (plan.take('DELETE', '/v1/volumes/1') === undefined) first++;
+    expect(first).toBeLessThan(50);
+    const other = new FaultPlan(createRandom(3));
+    other.add({ path: '/v1/volumes*', status: 503, probability: 0, repeat: { min: 2, max: 2 } });
+    expect(other.take('DELETE', '/v1/volumes/1')).toBeUndefined();
+    expect(plan.take('DELETE', '/v1/volumes/1')?.status).toBe(503);
+    expect(plan.take('DELETE', '/v1/volumes/1')?.status).toBe(503);
+    expect(handle.hits).toBe(3);
+  });
+
+  it('draws the number of repeats from min–max, keeps them per path, and stops at `times`', () => {
+    const plan = new FaultPlan(createRandom(11));
+    plan.add({ path: '/x*', status: 500, probability: 0.05, repeat: { min: 1, max: 4 } });
+    // Interleaved paths: a burst on /x/a is owed to /x/a only.
+    const runs = { a: [] as number[], b: [] as number[] };
+    const current = { a: 0, b: 0 };
+    for (let take = 0; take < 40_000; take++) {
+      const path = take % 2 === 0 ? 'a' : 'b';
+      if (plan.take('GET', `/x/${path}`) !== undefined) current[path]++;
+      else if (current[path] > 0) {
+        runs[path].push(current[path]);
+        current[path] = 0;
+      }
+    }
+    for (const lengths of [runs.a, runs.b]) {
+      // Every hit comes back at least once; bursts of 1 + 1…4 all occur.
+      expect(lengths.length).toBeGreaterThan(50);
+      expect(Math.min(...lengths)).toBeGreaterThanOrEqual(2);
+      for (const length of [2, 3, 4, 5]) expect(lengths).toContain(length);
+    }
+    const capped = new FaultPlan(createRandom(5));
+    const handle = capped.add({ path: '/y', status: 500, times: 2, repeat: { min: 4, max: 4 } });
+    expect(capped.take('GET', '/y')).toBeDefined();
+    expect(capped.take('GET', '/y')).toBeDefined();
+    expect(capped.take('GET', '/y')).toBeUndefined();
+    expect(handle.hits).toBe(2);
+    expect(() => capped.add({ repeat: { min: 3, max: 1 } })).toThrow('repeat needs');
+  });
+});
+
 describe('random', () => {
   it('draws repeatable, well-formed UUIDs', () => {
     const a = createRandom(42);

@@ -186,19 +186,24 @@ async function deleteVolumes(
     result.status === 'rejected' ? [result.reason as unknown] : [],
   );
   if (failures.length === 0) return;
-  const left = remaining.filter((_, index) => results[index]?.status === 'rejected');
-  const findable = await Promise.all(
-    left.map(async (volume) => {
-      if (volume.marked) return true;
-      if (markLate === undefined) return false;
+  const failed = remaining.filter((_, index) => results[index]?.status === 'rejected');
+  // An unmarked volume is marked now, so that the next call finds it; a 404 then says it is gone after all (its
+  // delete did go through, the answer was lost).
+  const verdicts = await Promise.all(
+    failed.map(async (volume): Promise<'findable' | 'unfindable' | 'gone'> => {
+      if (volume.marked) return 'findable';
+      if (markLate === undefined) return 'unfindable';
       try {
         await markLate(volume);
-        return true;
-      } catch {
-        return false;
+        return 'findable';
+      } catch (error) {
+        return isProviderError(error, 'not_found') ? 'gone' : 'unfindable';
       }
     }),
   );
+  const left = failed.filter((_, index) => verdicts[index] !== 'gone');
+  if (left.length === 0) return;
+  const findable = verdicts.filter((verdict) => verdict !== 'gone').map((verdict) => verdict === 'findable');
   const first = failures[0];
   const retryable =
     findable.every(Boolean) && failures.every((failure) => isProviderError(failure) && failure.retryable);

@@ -26,6 +26,11 @@ export interface FaultRule {
   phase?: 'before' | 'after';
   /** A name for reports. */
   label?: string;
+  /**
+   * A fault that comes back: once it fires, it fires again on the next `min`–`max` requests with the same method
+   * and path (how many drawn from the seeded random source), whatever `probability` says; `times` still caps it.
+   */
+  repeat?: { min: number; max: number };
 }
 
 /** A registered fault; `hits` counts how often it fired. */
@@ -40,6 +45,8 @@ interface ActiveFault {
   rule: FaultRule;
   hits: number;
   removed: boolean;
+  /** Repeats still owed, by `METHOD path`. */
+  repeats: Map<string, number>;
 }
 
 /** The rules in force, matched in the order they were added; the first that fires wins. */
@@ -52,7 +59,17 @@ export class FaultPlan {
   }
 
   add(rule: FaultRule): FaultHandle {
-    const fault: ActiveFault = { rule, hits: 0, removed: false };
+    const repeat = rule.repeat;
+    if (
+      repeat !== undefined &&
+      (!Number.isInteger(repeat.min) ||
+        !Number.isInteger(repeat.max) ||
+        repeat.min < 0 ||
+        repeat.max < repeat.min)
+    ) {
+      throw new Error('repeat needs integers 0 <= min <= max');
+    }
+    const fault: ActiveFault = { rule, hits: 0, removed: false, repeats: new Map() };
     this.#faults.push(fault);
     return {
       rule,
@@ -78,7 +95,19 @@ export class FaultPlan {
       if (rule.method !== undefined && rule.method.toUpperCase() !== method.toUpperCase()) continue;
       if (rule.path !== undefined && !matchesPath(rule.path, pathname)) continue;
       if (rule.times !== undefined && fault.hits >= rule.times) continue;
-      if (rule.probability !== undefined && this.#random() >= rule.probability) continue;
+      const key = `${method.toUpperCase()} ${pathname}`;
+      const owed = fault.repeats.get(key) ?? 0;
+      if (owed > 0) {
+        if (owed === 1) fault.repeats.delete(key);
+        else fault.repeats.set(key, owed - 1);
+      } else {
+        if (rule.probability !== undefined && this.#random() >= rule.probability) continue;
+        if (rule.repeat !== undefined) {
+          const { min, max } = rule.repeat;
+          const again = min + Math.floor(this.#random() * (max - min + 1));
+          if (again > 0) fault.repeats.set(key, again);
+        }
+      }
       fault.hits++;
       return rule;
     }

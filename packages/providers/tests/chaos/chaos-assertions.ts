@@ -75,6 +75,17 @@ export function assertChaosInvariants(
   } else {
     expect(volumes.lifecycles).toBe(0);
   }
+  // Before any reconciler or sweep, once each caller deleted what it held (retrying a failed deleteVM until it
+  // resolved): nothing the library could know about is left. No boot volume or IP without its server, no server or
+  // data volume a caller was given; what remains came from creates processed after the library stopped looking.
+  expect(report.cleanupFailures, 'cleanups (deleteVM until it resolves) that failed').toEqual([]);
+  expect(
+    report.beforeSweep.orphanedVolumes,
+    'boot volumes left without their server, before the sweep',
+  ).toEqual([]);
+  expect(report.beforeSweep.orphanedIps, 'IPs left without their server, before the sweep').toEqual([]);
+  expect(report.beforeSweep.trackedServers, 'servers a caller deleted that are still there').toEqual([]);
+  expect(report.beforeSweep.trackedVolumes, 'data volumes a caller deleted that are still there').toEqual([]);
   // Zero leaked volumes: data volumes and boot volumes alike, once the reconciler has run.
   expect(report.afterReconcile.volumes, 'volumes left in emulator.leftovers() after the reconciler').toBe(0);
   expect(report.afterReconcile).toEqual({ servers: 0, volumes: 0, ips: 0 });

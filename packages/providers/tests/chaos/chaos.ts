@@ -1,6 +1,7 @@
 import { type CloudEmulator, createRandom, type FaultRule } from '@simple-agent-manager/cloud-emulator';
 import type { VMSize } from '@simple-agent-manager/shared';
 import {
+  hasLeftoverSweep,
   isProviderError,
   type Provider,
   type ProviderErrorCategory,
@@ -17,6 +18,8 @@ export interface ChaosTarget {
   provider: Provider;
   /** Retries the provider reported through `onEvent`. */
   retries: () => number;
+  /** The resources `cleanup_failed` events named so far (`server {id}`, `volume {id}`, `a server tagged …`). */
+  cleanupReports: () => readonly string[];
   /** Where lifecycle `index` creates its VM (and, for a volume lifecycle, its volume). */
   location: (index: number) => string;
   size: VMSize;
@@ -43,6 +46,7 @@ export interface ChaosOptions {
   abortProbability: number;
 }
 
+/** A VM lifecycle; every fourth one skips `power on` and deletes its VM while it is off. */
 const VM_STEPS = ['create', 'wait running', 'list', 'power off', 'power on', 'delete'] as const;
 /** A volume lifecycle: its own VM around the volume steps; the caller aborts only during a volume step. */
 const VOLUME_LIFECYCLE_STEPS = [
@@ -118,6 +122,25 @@ export interface ChaosReport {
   /** Names of creates whose POST the API processed only after the library had stopped looking for it. */
   veryLate: string[];
   beforeReconcile: { servers: number; volumes: number; ips: number };
+  /**
+   * Before the reconciler and the sweep, once every caller cleaned up what it held: boot volumes and IPs that no
+   * server holds, servers and data volumes a caller was given (or told of by `cleanup_failed`) that are still there.
+   * All must be zero: anything left at that point belongs to a create processed after the library stopped looking.
+   */
+  beforeSweep: {
+    orphanedVolumes: string[];
+    orphanedIps: string[];
+    trackedServers: string[];
+    trackedVolumes: string[];
+  };
+  /** `deleteVM` calls the lifecycles and their cleanups made beyond the first, after a failed one. */
+  deleteRetries: number;
+  /** Lifecycles whose cleanup (delete what the caller holds) still failed after its retries. */
+  cleanupFailures: string[];
+  /** Resources named by `cleanup_failed` events that the callers then deleted by id. */
+  reportedAndDeleted: number;
+  /** What `deleteLeftovers` found and deleted after the reconciler. */
+  swept: number;
   reconciled: number;
   afterReconcile: { servers: number; volumes: number; ips: number };
   /** Server counts per name, sampled during the run. */
@@ -140,6 +163,8 @@ const WAIT = { timeoutMs: 5_000, intervalMs: 5, maxIntervalMs: 40 } as const;
 /** Calls a caller makes for one volume step before giving up, and its pause between them. */
 const VOLUME_STEP_ATTEMPTS = 3;
 const CALLER_BACKOFF_MS = 25;
+/** A caller calls a failed `deleteVM` again this many times at most (a control plane's reconciler would go on). */
+const DELETE_ATTEMPTS = 8;
 
 /** The name of lifecycle `index`'s VM (`chaos-{seed}-{index}`) or data volume (`chaos-{seed}-vol-{index}`). */
 export function lifecycleOfName(name: string): { kind: 'vm' | 'volume'; lifecycle: number } | undefined {
@@ -198,6 +223,24 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   const runId = `chaos-${options.seed}`;
   const p = options.faultProbability;
   const handles = {
+    // Deletes and terminates carried out whose answers are lost, again and again.
+    'delete answers lost, repeated': emulator.injectFault({
+      method: 'DELETE',
+      probability: p,
+      drop: true,
+      phase: 'after',
+      repeat: { min: 1, max: 4 },
+      label: 'delete lost repeated',
+    }),
+    'action answers lost, repeated': emulator.injectFault({
+      method: 'POST',
+      path: /\/actions?(\/[a-z_]+)?$/,
+      probability: p,
+      drop: true,
+      phase: 'after',
+      repeat: { min: 1, max: 4 },
+      label: 'action lost repeated',
+    }),
     'rate limited (429)': emulator.injectFault(target.rateLimit({ probability: p, label: '429' })),
     'server error (500)': emulator.injectFault({ probability: p / 2, status: 500, label: '500' }),
     'unavailable (503)': emulator.injectFault({ probability: p / 2, status: 503, label: '503' }),
@@ -232,6 +275,13 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       delayMs: target.timeoutMs + 60,
       phase: 'after',
       label: 'slow after',
+    }),
+    // Faults that come back: the same endpoint fails again on its next 1–4 requests, beyond the client's retries.
+    'unavailable, repeated (503 ×2–5)': emulator.injectFault({
+      probability: p / 4,
+      status: 503,
+      repeat: { min: 1, max: 4 },
+      label: '503 repeated',
     }),
   };
   const capabilities = provider.volumeCapabilities;
@@ -273,6 +323,48 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     return 'failed';
   };
 
+  let deleteRetries = 0;
+  const cleanupFailures: string[] = [];
+  /**
+   * What a caller does with a VM it holds: `deleteVM` until it resolves (again after a retryable failure, with a
+   * pause), then wait until it is gone. Resolves with the calls made.
+   */
+  const deleteLikeACaller = async (id: string, signal?: AbortSignal): Promise<number> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await provider.deleteVM(id, { signal });
+        await waitForVM(provider, id, { until: 'deleted', ...WAIT, signal });
+        return attempt;
+      } catch (error) {
+        const retryable = isProviderError(error) && error.retryable && signal?.aborted !== true;
+        if (!retryable || attempt >= DELETE_ATTEMPTS) throw error;
+        deleteRetries++;
+        await pause(CALLER_BACKOFF_MS * attempt, signal ?? new AbortController().signal);
+      }
+    }
+  };
+  /** A volume a caller holds: detach it from whatever holds it and delete it, retrying the same way. */
+  const deleteVolumeLikeACaller = async (volumeId: string, location: string): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await provider.detachVolume({ volumeId, location });
+        await provider.deleteVolume({ volumeId, location });
+        return;
+      } catch (error) {
+        if (!(isProviderError(error) && error.retryable) || attempt >= DELETE_ATTEMPTS) throw error;
+        await pause(CALLER_BACKOFF_MS * attempt, new AbortController().signal);
+      }
+    }
+  };
+  /** After a failed or aborted lifecycle: the caller deletes what it holds; a failure of that is recorded. */
+  const cleanUp = async (what: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+    } catch (error) {
+      cleanupFailures.push(`${what}: ${String(error)}`);
+    }
+  };
+
   const vmLifecycle = async (index: number) => {
     const random = createRandom(options.seed * 1_000 + index);
     const abort =
@@ -284,7 +376,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         : undefined;
     const labels = { suite: 'chaos', run: runId, lifecycle: String(index) };
     let id = '';
+    let deleted = false;
     for (const [stepIndex, step] of VM_STEPS.entries()) {
+      // Every fourth lifecycle deletes its VM while it is off: a DELETE that leaves the boot volume (§6.1).
+      if (step === 'power on' && index % 4 === 3) continue;
+      let attempts = 1;
       const controller = new AbortController();
       const timer = abortTimer(
         controller,
@@ -331,25 +427,27 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
             await waitForVM(provider, id, { until: 'running', ...WAIT, ...call });
             break;
           case 'delete':
-            await provider.deleteVM(id, call);
-            await waitForVM(provider, id, { until: 'deleted', ...WAIT, ...call });
+            attempts = await deleteLikeACaller(id, controller.signal);
+            deleted = true;
             break;
         }
-        operations.push({ kind: 'vm', lifecycle: index, step, outcome: 'ok', attempts: 1 });
+        operations.push({ kind: 'vm', lifecycle: index, step, outcome: 'ok', attempts });
       } catch (error) {
         operations.push({
           kind: 'vm',
           lifecycle: index,
           step,
           outcome: outcomeOf(controller, error),
-          attempts: 1,
+          attempts,
           error,
         });
-        return;
+        break;
       } finally {
         clearTimeout(timer);
       }
     }
+    // A lifecycle that stopped early: its caller deletes the VM it holds.
+    if (id !== '' && !deleted) await cleanUp(`vm lifecycle ${index}`, () => deleteLikeACaller(id));
   };
 
   const volumeLifecycle = async (index: number) => {
@@ -367,6 +465,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const createSizeGb = (capabilities.minSizeGb ?? 1) + Math.floor(random() * 5);
     const resizeToGb = createSizeGb + 1 + Math.floor(random() * 5);
     let vmId = '';
+    let vmDeleted = false;
+    let volumeDeleted = false;
     let volume: VolumeInstance | undefined;
     const volumeId = () => (volume as VolumeInstance).id;
 
@@ -448,10 +548,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         }
         case 'volume delete':
           await provider.deleteVolume({ volumeId: volumeId(), location }, call);
+          volumeDeleted = true;
           return;
         case 'vm delete':
-          await provider.deleteVM(vmId, call);
-          await waitForVM(provider, vmId, { until: 'deleted', ...WAIT, ...call });
+          await deleteLikeACaller(vmId, call.signal);
+          vmDeleted = true;
           return;
         default:
           throw new Error(`not a volume lifecycle step: ${step}`);
@@ -492,10 +593,17 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
           attempts,
           error,
         });
-        return;
+        break;
       } finally {
         clearTimeout(timer);
       }
+    }
+    // A lifecycle that stopped early: its caller deletes the VM, then the volume, that it holds.
+    if (vmId !== '' && !vmDeleted)
+      await cleanUp(`volume lifecycle ${index} (vm)`, () => deleteLikeACaller(vmId));
+    if (volume !== undefined && !volumeDeleted) {
+      const held = volume.id;
+      await cleanUp(`volume lifecycle ${index} (volume)`, () => deleteVolumeLikeACaller(held, location));
     }
   };
 
@@ -510,6 +618,27 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }),
   );
   clearInterval(sampler);
+  // What the library named in cleanup_failed events (a create that could not remove what it made), the callers
+  // delete by id, as they would from the error's cleanupErrors.
+  let reportedAndDeleted = 0;
+  const reported = [...new Set(target.cleanupReports())];
+  for (const resource of reported) {
+    const server = /^server (\S+)$/.exec(resource)?.[1];
+    const volumeMatch = /^volume (\S+)$/.exec(resource)?.[1];
+    if (server !== undefined) {
+      trackedIds.add(emulatorId(server));
+      await cleanUp(`reported ${resource}`, () => deleteLikeACaller(server));
+      reportedAndDeleted++;
+    } else if (volumeMatch !== undefined && capabilities.supported) {
+      trackedVolumeIds.add(emulatorId(volumeMatch));
+      const location = volumeMatch.includes('/') ? (volumeMatch.split('/')[0] as string) : target.location(0);
+      const found = await provider.getVolume({ volumeId: volumeMatch, location }).catch(() => null);
+      if (found !== null) {
+        await cleanUp(`reported ${resource}`, () => deleteVolumeLikeACaller(volumeMatch, found.location));
+        reportedAndDeleted++;
+      }
+    }
+  }
   // Requests still held by a delay fault may yet create something: let them land before counting.
   await new Promise((resolve) => setTimeout(resolve, target.timeoutMs * 5));
   sample();
@@ -527,6 +656,21 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   emulator.clock.settle();
   const beforeReconcile = count(emulator);
   const leftovers = emulator.leftovers();
+  const liveServers = new Set(leftovers.servers.map((item) => item.id));
+  const held = (item: { server?: string | null | undefined }) =>
+    item.server !== undefined && item.server !== null && liveServers.has(item.server);
+  const beforeSweep = {
+    orphanedVolumes: leftovers.volumes
+      .filter((item) => !held(item) && !isDataVolumeName(String(item.detail?.name ?? '')))
+      .map((item) => `${item.id} (${String(item.detail?.name ?? '')})`),
+    orphanedIps: leftovers.ips.filter((item) => !held(item)).map((item) => item.id),
+    trackedServers: leftovers.servers
+      .filter((item) => trackedIds.has(item.id))
+      .map((item) => String(item.detail?.name ?? item.id)),
+    trackedVolumes: leftovers.volumes
+      .filter((item) => trackedVolumeIds.has(item.id))
+      .map((item) => String(item.detail?.name ?? item.id)),
+  };
   const untracked = leftovers.servers
     .filter((server) => !trackedIds.has(server.id))
     .map((server) => String(server.detail?.name ?? server.id));
@@ -572,10 +716,10 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }
   }
   const leftoverVMs = await provider.listVMs({ run: runId });
-  for (const vm of leftoverVMs) {
-    await provider.deleteVM(vm.id);
-    await waitForVM(provider, vm.id, { until: 'deleted', ...WAIT });
-  }
+  for (const vm of leftoverVMs) await deleteLikeACaller(vm.id);
+  emulator.clock.settle();
+  // Then the sweep: whatever the library marked as a VM's own and is left (nothing, when deletes converge).
+  const swept = hasLeftoverSweep(provider) ? (await provider.deleteLeftovers({ run: runId })).length : 0;
   emulator.clock.settle();
 
   const failuresByCategory: ChaosReport['failuresByCategory'] = {};
@@ -594,6 +738,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     createdTwice: twice(createsByName),
     veryLate: [...veryLate],
     beforeReconcile,
+    beforeSweep,
+    deleteRetries,
+    cleanupFailures,
+    reportedAndDeleted,
+    swept,
     reconciled: leftoverVMs.length,
     afterReconcile: count(emulator),
     samples,
@@ -662,9 +811,12 @@ export function formatChaosReport(name: string, report: ChaosReport): string {
   } else {
     lines.push('  volume lifecycles: skipped (volumeCapabilities.supported is false)');
   }
+  const { beforeSweep } = report;
   lines.push(
-    `  before reconcile: ${JSON.stringify(report.beforeReconcile)}; reconciled VMs: ${report.reconciled}`,
-    `  leftovers after reconcile: ${JSON.stringify(report.afterReconcile)}`,
+    `  deleteVM called again after a failure: ${report.deleteRetries}; resources named by cleanup_failed and deleted by id: ${report.reportedAndDeleted}; cleanups that failed: ${report.cleanupFailures.length}`,
+    `  before reconcile and sweep: ${JSON.stringify(report.beforeReconcile)}; of which orphaned volumes ${beforeSweep.orphanedVolumes.length}, orphaned IPs ${beforeSweep.orphanedIps.length}, servers a caller holds ${beforeSweep.trackedServers.length}, data volumes a caller holds ${beforeSweep.trackedVolumes.length}`,
+    `  reconciled VMs: ${report.reconciled}; swept leftovers: ${report.swept}`,
+    `  leftovers after reconcile and sweep: ${JSON.stringify(report.afterReconcile)}`,
   );
   return lines.join('\n');
 }

@@ -23,6 +23,7 @@ function target(): ChaosTarget {
   const emulator = new HetznerEmulator({ seed: 42, clock: { mode: 'realtime', speed: 1_000 } });
   server.resetHandlers(...emulator.handlers());
   let retries = 0;
+  const cleanupReports: string[] = [];
   const timeoutMs = 120;
   const provider = createProvider({
     provider: 'hetzner',
@@ -31,6 +32,7 @@ function target(): ChaosTarget {
     retry: { baseDelayMs: 2, maxDelayMs: 20, maxRetries: 4, random: () => 0.5 },
     onEvent: (event) => {
       if (event.type === 'retry') retries++;
+      if (event.type === 'cleanup_failed') cleanupReports.push(event.resource);
     },
   });
   return {
@@ -38,6 +40,7 @@ function target(): ChaosTarget {
     emulator,
     provider,
     retries: () => retries,
+    cleanupReports: () => cleanupReports,
     location: (index) => (index % 2 === 0 ? 'fsn1' : 'nbg1'),
     size: 'small',
     rateLimit: (rule) => ({

@@ -29,6 +29,7 @@ function target(): ChaosTarget {
   const emulator = new ScalewayEmulator({ seed: 42, clock: { mode: 'realtime', speed: 1_000 } });
   server.resetHandlers(...emulator.handlers());
   let retries = 0;
+  const cleanupReports: string[] = [];
   const timeoutMs = 120;
   const provider = createProvider({
     provider: 'scaleway',
@@ -41,6 +42,7 @@ function target(): ChaosTarget {
     waitTimeoutMs: 10_000,
     onEvent: (event) => {
       if (event.type === 'retry') retries++;
+      if (event.type === 'cleanup_failed') cleanupReports.push(event.resource);
     },
   });
   return {
@@ -48,6 +50,7 @@ function target(): ChaosTarget {
     emulator,
     provider,
     retries: () => retries,
+    cleanupReports: () => cleanupReports,
     location: (index) => ZONES[index % ZONES.length] as string,
     size: 'small',
     rateLimit: (rule) => scalewayRateLimitFault(rule),

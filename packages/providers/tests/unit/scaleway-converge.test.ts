@@ -207,6 +207,15 @@ describe('deleteVM: a removal whose answers are lost (issue sequence 2)', () => 
     expect(remaining()).toEqual(NOTHING);
   });
 
+  it('resolves when the boot volume’s delete did go through and only its answers were lost', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    // Not marked (gone on the PATCH, as far as that answer says), then every DELETE answer of it lost.
+    emulator.injectFault({ method: 'PATCH', path: LOCAL_VOLUME, status: 404, times: 1 });
+    emulator.injectFault({ method: 'DELETE', path: LOCAL_VOLUME, drop: true, phase: 'after' });
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
   it('says a retry will not help when the volume delete is refused for good (403)', async () => {
     const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
     emulator.injectFault({
