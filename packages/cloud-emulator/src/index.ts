@@ -26,6 +26,7 @@ export type { HetznerEmulatorOptions, HetznerServerRecord } from './hetzner/emul
 export { HETZNER_EMULATOR_TOKEN, HetznerEmulator } from './hetzner/emulator.js';
 export type { HetznerErrorDefinition, HetznerErrorExample } from './hetzner/errors.js';
 export { HETZNER_ERROR_EXAMPLES, HETZNER_VOLUME_ERRORS } from './hetzner/errors.js';
+export type { HetznerIpKind, HetznerIpRecord } from './hetzner/ips.js';
 export type { HetznerFailureHandle } from './hetzner/rules.js';
 export { HETZNER_VOLUME_SIZE_LIMITS } from './hetzner/validation.js';
 export type {

@@ -12,6 +12,7 @@ import {
   hetznerServerIdSchema,
   hetznerVMConfigSchema,
 } from './hetzner-config.js';
+import { deleteHetznerLeftover, findHetznerLeftovers } from './hetzner-leftovers.js';
 import { listHetznerVMs } from './hetzner-listing.js';
 import { mapHetznerServer } from './hetzner-mappers.js';
 import { hetznerServerResponseSchema } from './hetzner-schemas.js';
@@ -26,6 +27,7 @@ import {
   listHetznerVolumes,
   resizeHetznerVolume,
 } from './hetzner-volumes.js';
+import { type Leftover, type LeftoverSweep, sweepLeftovers } from './leftovers.js';
 import type {
   HetznerProviderConfig,
   LocationMetadata,
@@ -50,7 +52,7 @@ import type {
 const PROVIDER = HETZNER_PROVIDER;
 
 /** Hetzner Cloud, the reference provider (docs/hetzner-api.md). */
-export class HetznerProvider implements Provider {
+export class HetznerProvider implements Provider, LeftoverSweep {
   readonly name = PROVIDER;
   readonly locations: readonly string[] = HETZNER_CREATABLE_LOCATIONS;
   readonly locationMetadata: Readonly<Record<string, LocationMetadata>> = HETZNER_LOCATION_METADATA;
@@ -185,6 +187,35 @@ export class HetznerProvider implements Provider {
 
   listVolumes(config: VolumeListConfig, context: ProviderRequestContext = {}): Promise<VolumeInstance[]> {
     return listHetznerVolumes(this.#context, config, context);
+  }
+
+  /**
+   * Beside SAM's interface: the unassigned Primary and Floating IPs carrying `labels` (or, with none, the mark
+   * `sam-owned`). A VM of this provider leaves nothing else: its disk and its auto-created primary IPs go with it,
+   * and every Hetzner volume is a data volume, never swept. Two lists (paged).
+   */
+  findLeftovers(
+    labels: Record<string, string> = {},
+    context: ProviderRequestContext = {},
+  ): Promise<Leftover[]> {
+    return withAbortReason(context, async () => {
+      const filter = parseInput(PROVIDER, hetznerLabelsSchema, labels, 'labels');
+      throwIfProviderRequestAborted(context);
+      return findHetznerLeftovers(this.#context, filter, context.signal);
+    });
+  }
+
+  /** Delete what {@link findLeftovers} finds; see {@link LeftoverSweep.deleteLeftovers}. */
+  deleteLeftovers(
+    labels: Record<string, string> = {},
+    context: ProviderRequestContext = {},
+  ): Promise<Leftover[]> {
+    return withAbortReason(context, async () => {
+      const found = await this.findLeftovers(labels, context);
+      return sweepLeftovers(PROVIDER, found, (leftover) =>
+        deleteHetznerLeftover(this.#context, leftover, context.signal),
+      );
+    });
   }
 
   async #action(id: string, action: 'poweron' | 'poweroff', context: ProviderRequestContext): Promise<void> {

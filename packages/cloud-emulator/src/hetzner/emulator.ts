@@ -9,6 +9,7 @@ import {
 } from './capacity.js';
 import { findHetznerImage, SERVER_TYPES } from './catalog.js';
 import { HetznerApiError, type HetznerErrorDefinition, serverNotFound } from './errors.js';
+import { type HetznerIpRecord, HetznerIps } from './ips.js';
 import { paginate, pathId } from './listing.js';
 import type { HetznerFailureHandle } from './rules.js';
 import { type HetznerServerRecord, serverJson } from './servers.js';
@@ -58,6 +59,7 @@ export class HetznerEmulator extends EmulatorBase {
   readonly #capacity = new HetznerCapacityPlan();
   readonly #actions = new HetznerActions();
   readonly #volumes: HetznerVolumes;
+  readonly #ips = new HetznerIps(() => this.#servers.values());
   #nextId = 1_000_001;
   readonly #app: Hono;
 
@@ -113,6 +115,17 @@ export class HetznerEmulator extends EmulatorBase {
   /** The stored action (server or volume), for assertions. */
   action(id: number | string): HetznerActionRecord | undefined {
     return this.#actions.get(Number(id));
+  }
+
+  /**
+   * Add a Primary IP (`kind: 'primary'`, the default) or a Floating IP without a request, assigned to `assignee`
+   * (a server id) or not. A server delete unassigns it, or deletes a primary one with `autoDelete`.
+   */
+  seedIp(partial: Partial<Omit<HetznerIpRecord, 'id'>> = {}): HetznerIpRecord {
+    if (partial.assignee !== undefined && partial.assignee !== null && !this.#servers.has(partial.assignee)) {
+      throw new Error(`no server ${partial.assignee}`);
+    }
+    return this.#ips.seed(partial);
   }
 
   /** Add a volume directly, in any status, attached (`server`, which must exist) or not, without a request. */
@@ -189,6 +202,16 @@ export class HetznerEmulator extends EmulatorBase {
         detail: { address: server.ipv4 },
       });
     }
+    for (const ip of this.#ips.stored()) {
+      items.push({
+        kind: 'ip',
+        id: String(ip.id),
+        zone: ip.location,
+        server: ip.assignee === null ? null : String(ip.assignee),
+        orphaned: ip.assignee === null,
+        detail: { address: ip.ip, type: `${ip.kind}_ip`, labels: { ...ip.labels } },
+      });
+    }
     for (const volume of this.#volumes.all()) {
       items.push({
         kind: 'volume',
@@ -204,6 +227,7 @@ export class HetznerEmulator extends EmulatorBase {
 
   protected resetState(): void {
     this.#servers.clear();
+    this.#ips.clear();
     this.#capacity.clear();
     this.#volumes.clear();
     this.#actions.clear();
@@ -353,6 +377,7 @@ export class HetznerEmulator extends EmulatorBase {
       // deleted (docs/hetzner-api.md "Volumes").
       this.#servers.delete(server.id);
       this.#volumes.detachAll(server.id);
+      this.#ips.releaseServer(server.id);
       return context.json({ action: this.#instantAction('delete_server', server.id) });
     });
 
@@ -401,6 +426,7 @@ export class HetznerEmulator extends EmulatorBase {
     });
 
     registerVolumeRoutes(app, this.#volumes);
+    this.#ips.register(app);
 
     app.notFound((context) => error(context, 404, 'not_found', 'not found'));
     return app;
