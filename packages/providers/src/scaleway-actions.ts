@@ -4,10 +4,17 @@ import type { CallOptions, ScalewayAction } from './scaleway-client.js';
 import { SCALEWAY_PROVIDER, type ScalewayContext } from './scaleway-config.js';
 import { requireScalewayServerId } from './scaleway-ids.js';
 import { findScalewayServer, readScalewayServer } from './scaleway-listing.js';
+import { pauseWithin } from './waits.js';
+
+/** How many times an action is sent again after the server was seen moving the other way. */
+const MAX_ACTION_ATTEMPTS = 3;
+const MAX_POLL_INTERVAL_MS = 5_000;
 
 /**
  * One action. A refusal because of the state is re-read: if the server is already where the action leads (or on
- * its way), the action has nothing to do and resolves.
+ * its way), the action has nothing to do and resolves; if it is moving the other way (a power-off still running
+ * when a power-on is asked, §5.3), the move is waited out within `waitTimeoutMs`, and the action is sent again, as it
+ * is when the server is back in the state the action starts from (the refusal met a state that has passed).
  */
 export async function actOnScalewayServer(
   context: ScalewayContext,
@@ -16,14 +23,35 @@ export async function actOnScalewayServer(
   action: ScalewayAction,
   call: CallOptions,
 ): Promise<void> {
-  try {
-    await context.client.action(zone, id, action, call);
-  } catch (error) {
-    if (!isProviderError(error, 'conflict')) throw error;
-    const server = await readScalewayServer(context, zone, id, call);
-    const arrived = action === 'poweron' ? ['running', 'starting'] : ['stopped', 'stopping'];
-    if (server !== undefined && arrived.includes(server.state)) return;
-    throw error;
+  const arrived = action === 'poweron' ? ['running', 'starting'] : ['stopped', 'stopping'];
+  const opposite = action === 'poweron' ? 'stopping' : 'starting';
+  const from = action === 'poweron' ? ['stopped', 'stopped in place'] : ['running', 'stopped in place'];
+  const deadline = Date.now() + context.waitTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await context.client.action(zone, id, action, call);
+      return;
+    } catch (error) {
+      if (!isProviderError(error, 'conflict')) throw error;
+      let server = await readScalewayServer(context, zone, id, call);
+      if (server !== undefined && arrived.includes(server.state)) return;
+      // Refused in a state that has passed by now (the server was still moving when the action arrived): again.
+      const again = server !== undefined && (server.state === opposite || from.includes(server.state));
+      if (!again || action === 'terminate' || attempt >= MAX_ACTION_ATTEMPTS) throw error;
+      for (let delay = context.pollIntervalMs; server?.state === opposite; ) {
+        await pauseWithin(
+          SCALEWAY_PROVIDER,
+          { ...call, deadline },
+          delay,
+          `server ${zone}/${id} to settle`,
+          context.waitTimeoutMs,
+        );
+        delay = Math.min(delay * 2, MAX_POLL_INTERVAL_MS);
+        server = await readScalewayServer(context, zone, id, call);
+      }
+      if (server === undefined) throw error;
+      if (arrived.includes(server.state)) return;
+    }
   }
 }
 

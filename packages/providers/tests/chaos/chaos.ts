@@ -109,6 +109,8 @@ export interface VolumeChaosReport {
 }
 
 export interface ChaosReport {
+  /** The run's chance of each fault kind on every request. */
+  faultProbability: number;
   operations: OperationRecord[];
   faults: Record<string, number>;
   retries: number;
@@ -729,6 +731,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     failuresByCategory[key] = (failuresByCategory[key] ?? 0) + 1;
   }
   return {
+    faultProbability: p,
     operations,
     faults,
     retries,

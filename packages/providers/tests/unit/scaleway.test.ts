@@ -504,6 +504,42 @@ describe('ScalewayProvider reads and actions', () => {
     await expect(scaleway.powerOn(`fr-par-1/${locked.id}`)).rejects.toMatchObject({ category: 'conflict' });
   });
 
+  it('waits out a power-off still running, then powers on (a refusal in a state that passes)', async () => {
+    emulator.clock.setMode({ mode: 'realtime', speed: 50 });
+    const stored = emulator.seedServer({ state: 'stopping' });
+    await provider().powerOn(`fr-par-1/${stored.id}`);
+    const actions = emulator.requests.filter((request) => request.path.endsWith('/action'));
+    expect(actions.map((request) => request.status)).toEqual([409, 202]);
+    expect(emulator.requestCount({ method: 'GET' })).toBeGreaterThan(1);
+    expect(emulator.getServer('fr-par-1', stored.id)?.state).toMatch(/^(starting|running)$/);
+  });
+
+  it('sends the action again when the refusal met a state that has passed (back to stopped)', async () => {
+    const stored = emulator.seedServer({ state: 'stopped' });
+    emulator.injectFault({
+      method: 'POST',
+      path: /\/action$/,
+      status: 400,
+      body: { type: 'invalid_request_error', message: 'server should be stopped' },
+      times: 1,
+    });
+    await provider().powerOn(`fr-par-1/${stored.id}`);
+    expect(emulator.requests.map((request) => `${request.method} ${request.status}`)).toEqual([
+      'POST 400',
+      'GET 200',
+      'POST 202',
+    ]);
+    // Refused every time: it gives up with the refusal after three tries.
+    const other = emulator.seedServer({ state: 'stopped' });
+    emulator.injectFault({
+      method: 'POST',
+      path: /\/action$/,
+      status: 400,
+      body: { type: 'invalid_request_error', message: 'server should be stopped' },
+    });
+    await expect(provider().powerOn(`fr-par-1/${other.id}`)).rejects.toMatchObject({ category: 'conflict' });
+  });
+
   it('reports an unknown id as not_found for actions and rejects malformed ids', async () => {
     await expect(provider().powerOn('11111111-2222-4333-8444-555555555555')).rejects.toMatchObject({
       category: 'not_found',
