@@ -10,17 +10,10 @@ import {
 } from '@simple-agent-manager/providers';
 import type { CliIo } from './cli-io.js';
 import { confirm } from './confirm.js';
-import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
-import {
-  type Cell,
-  type Colors,
-  commandLine,
-  errorJson,
-  formatEuros,
-  formatTable,
-  type Output,
-  plural,
-} from './output.js';
+import { commandLine } from './error-hints.js';
+import { EXIT_OK } from './exit-codes.js';
+import { checkVMId } from './ids.js';
+import { type Cell, type Colors, formatEuros, formatTable, type Output } from './output.js';
 import { Progress } from './progress.js';
 import {
   type ConnectionOptions,
@@ -60,11 +53,19 @@ export async function withTarget<T>(
     onEvent: output.handleEvent,
     ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
   });
+  output.setTarget(target.kind);
   try {
     if (target.kind === 'emulator') {
       output.info(
         output.stderrColors.dim(
-          `Using ${target.description}: it starts empty and is discarded when this command ends. Give credentials to use your account.`,
+          `Using ${target.description}: it starts empty and is discarded when this command ends. Give credentials to use your account, or run \`sam-provider sandbox\` for an emulator that keeps its state.`,
+        ),
+      );
+    }
+    if (target.kind === 'sandbox') {
+      output.info(
+        output.stderrColors.dim(
+          `Using ${target.description}: an emulator, not a real account; nothing is billed.`,
         ),
       );
     }
@@ -74,14 +75,14 @@ export async function withTarget<T>(
   }
 }
 
-/** Ask before changing a real account; the embedded emulator is changed without asking. */
+/** Ask before changing a real account; the embedded emulator and a sandbox are changed without asking. */
 export async function confirmChange(
   context: CommandContext,
   target: Target,
   question: string,
   action: string,
 ) {
-  if (target.kind === 'emulator') return;
+  if (target.kind !== 'account') return;
   const proceed = await confirm(context.io, {
     question: `Target: ${target.description}\n${question}`,
     action,
@@ -112,11 +113,35 @@ function statusCell(status: VMStatus, colors: Colors): Cell {
   }
 }
 
-/** Labels as `key=value,key=value`. */
+/** A label key or value as written in a list: quoted (JSON) when it is empty or holds `,`, `=`, `"` or a space. */
+function labelText(text: string): string {
+  return /^[^\s,="]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+/** Labels as `key=value,key=value`; a value such as `a,b` is quoted (`key="a,b"`), so the list reads one way. */
 export function formatLabels(labels: Readonly<Record<string, string>>): string {
   return Object.entries(labels)
-    .map(([key, value]) => `${key}=${value}`)
+    .map(([key, value]) => `${labelText(key)}=${labelText(value)}`)
     .join(',');
+}
+
+/** The labels row of a details view: `(none)` rather than an empty row. */
+export function labelsCell(labels: Readonly<Record<string, string>>, colors: Colors): Cell {
+  return Object.keys(labels).length === 0 ? { text: '(none)', style: colors.dim } : formatLabels(labels);
+}
+
+/** The ip row: a VM on its way up gets one, an off or stopping one has none (Scaleway's IP lives while it runs). */
+function ipCell(vm: VMInstance, colors: Colors): Cell {
+  if (vm.ip !== '') return vm.ip;
+  switch (vm.status) {
+    case 'off':
+    case 'stopping':
+      return { text: `(none while ${vm.status})`, style: colors.dim };
+    case 'deleting':
+      return { text: '(none)', style: colors.dim };
+    default:
+      return { text: '(none yet)', style: colors.dim };
+  }
 }
 
 function vmTable(vms: readonly VMInstance[], colors: Colors): string {
@@ -141,11 +166,11 @@ function vmDetails(vm: VMInstance, colors: Colors): string {
     ['name', vm.name],
     ['status', statusCell(vm.status, colors)],
     ['detail', vm.statusDetail],
-    ['ip', vm.ip === '' ? '(none yet)' : vm.ip],
+    ['ip', ipCell(vm, colors)],
     ['type', vm.serverType],
     ['location', vm.location],
     ['created', vm.createdAt],
-    ['labels', formatLabels(vm.labels)],
+    ['labels', labelsCell(vm.labels, colors)],
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
   return rows
@@ -176,7 +201,7 @@ async function waitWithProgress(
     progress.succeed(`${vm.name} is ${until}`);
     return result;
   } catch (error) {
-    progress.fail(`${vm.name} did not become ${until}`);
+    progress.fail(`${vm.name} did not become ${until}`, context.requestOptions.signal);
     throw error;
   }
 }
@@ -269,6 +294,7 @@ export async function listCommand(context: CommandContext, labels: Record<string
 
 export async function getCommand(context: CommandContext, id: string): Promise<number> {
   const { output } = context;
+  checkVMId(context.connection.provider, id, 'argument <id>');
   return withTarget(context, async (target) => {
     const vm = await target.provider.getVM(id, context.requestOptions);
     if (vm === null) throw notFound(target, id);
@@ -356,6 +382,7 @@ export async function powerCommand(
   wait: boolean,
 ): Promise<number> {
   const { output, requestOptions } = context;
+  checkVMId(context.connection.provider, id, 'argument <id>');
   return withTarget(context, async (target) => {
     await confirmChange(
       context,
@@ -372,74 +399,5 @@ export async function powerCommand(
     if (vm === null) throw notFound(target, id);
     output.result(vm, () => vmDetails(vm, output.stdoutColors));
     return EXIT_OK;
-  });
-}
-
-export async function deleteCommand(
-  context: CommandContext,
-  ids: readonly string[],
-  wait: boolean,
-): Promise<number> {
-  const { output, requestOptions } = context;
-  return withTarget(context, async (target) => {
-    const { provider } = target;
-    const what = ids.length === 1 ? `VM ${ids[0]}` : `${plural(ids.length, 'VM')} (${ids.join(', ')})`;
-    await confirmChange(
-      context,
-      target,
-      `Delete ${what} with ${ids.length === 1 ? 'its' : 'their'} boot disk and IP? Attached data volumes are detached and kept.`,
-      'delete VMs',
-    );
-    const progress = new Progress(output);
-    progress.start(`Deleting ${what}…`);
-    const results = await Promise.allSettled(
-      ids.map(async (id) => {
-        // One read tells "deleted" from "already gone"; deleting a VM that is gone succeeds either way.
-        if ((await provider.getVM(id, requestOptions)) === null) {
-          progress.update(id, `${id}  already gone`);
-          return 'already gone' as const;
-        }
-        progress.update(id, `${id}  deleting`);
-        await provider.deleteVM(id, requestOptions);
-        if (wait) {
-          await waitForVM(provider, id, {
-            until: 'deleted',
-            ...target.wait,
-            ...requestOptions,
-            onPoll: (read) => progress.update(id, `${id}  ${read === null ? 'deleted' : read.statusDetail}`),
-          });
-        }
-        progress.update(id, `${id}  deleted`);
-        return 'deleted' as const;
-      }),
-    );
-    const done = (outcome: 'deleted' | 'already gone') =>
-      ids.filter((_, index) => {
-        const result = results[index];
-        return result?.status === 'fulfilled' && result.value === outcome;
-      });
-    const deleted = done('deleted');
-    const alreadyGone = done('already gone');
-    const failed = results.flatMap((result, index) =>
-      result.status === 'rejected' ? [{ id: ids[index] as string, error: result.reason as unknown }] : [],
-    );
-    if (failed.length === 0) progress.succeed(`deleted ${what}`);
-    else progress.fail(`could not delete ${failed.length} of ${plural(ids.length, 'VM')}`);
-    requestOptions.signal?.throwIfAborted();
-    if (failed.length === ids.length && ids.length === 1) throw failed[0]?.error;
-    for (const failure of failed) output.errorLine(failure.error, failure.id);
-    output.result(
-      {
-        deleted,
-        alreadyGone,
-        failed: failed.map((failure) => ({ id: failure.id, error: errorJson(failure.error) })),
-      },
-      () =>
-        [
-          ...deleted.map((id) => `${output.stdoutColors.green('✓')} deleted ${id}`),
-          ...alreadyGone.map((id) => `${output.stdoutColors.green('✓')} ${id} was already gone`),
-        ].join('\n'),
-    );
-    return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
   });
 }

@@ -9,9 +9,9 @@ import {
 import type { CliIo } from './cli-io.js';
 import type { Size } from './commands.js';
 import { confirm } from './confirm.js';
+import { commandLine } from './error-hints.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
 import {
-  commandLine,
   describeError,
   errorJson,
   formatEuros,
@@ -160,6 +160,7 @@ export async function runDemo(io: CliIo, output: Output, options: DemoOptions): 
     onEvent,
     ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
   });
+  output.setTarget(target.kind);
 
   const labels = { demo: 'sam-provider', run: runId };
   const capabilities = target.provider.volumeCapabilities;
@@ -500,7 +501,7 @@ async function lifecycle(run: DemoRun): Promise<number> {
         }
       }
     } catch (error) {
-      output.warn(`could not list the demo's volumes: ${describeError(error, target.providerName)}`);
+      output.warn(`could not list the demo's volumes: ${describeError(error, output.hints)}`);
     }
   }
   const notDeleted = [
@@ -587,7 +588,7 @@ async function cleanUpVolumes(
       } catch (error) {
         failed.push(volume.id);
         const which = volume.name === volume.id ? volume.id : `${volume.name} (${volume.id})`;
-        output.warn(`could not delete volume ${which}: ${describeError(error, target.providerName)}`);
+        output.warn(`could not delete volume ${which}: ${describeError(error, output.hints)}`);
       }
     }),
   );
@@ -622,7 +623,7 @@ async function cleanUp(
       } catch (error) {
         failed.push(vm.id);
         const which = vm.name === vm.id ? vm.id : `${vm.name} (${vm.id})`;
-        output.warn(`could not delete ${which}: ${describeError(error, target.providerName)}`);
+        output.warn(`could not delete ${which}: ${describeError(error, output.hints)}`);
       }
     }),
   );

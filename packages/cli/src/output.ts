@@ -1,19 +1,20 @@
-import { isProviderError, type ProviderError, type ProviderEvent } from '@simple-agent-manager/providers';
+import { isProviderError, type ProviderEvent } from '@simple-agent-manager/providers';
 import picocolors from 'picocolors';
 import type { CliIo, OutputStream } from './cli-io.js';
-import { CREDENTIAL_SOURCES, PROVIDER_TITLES, type ProviderName } from './target.js';
+import { commandLine, errorHint, type HintContext } from './error-hints.js';
+import { PROVIDER_TITLES, type TargetKind } from './target.js';
 
 /** Colour functions; identity functions when the stream is not to be coloured. */
 export type Colors = ReturnType<typeof picocolors.createColors>;
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The output flags every command shares, and the provider its messages are about. */
+/** The output flags every command shares, and what its hints depend on. */
 export interface OutputOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
-  provider: ProviderName;
+  hints: HintContext;
 }
 
 /** A table cell: plain text, or text with a style applied after padding (so colours do not skew widths). */
@@ -52,90 +53,6 @@ export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** `sam-provider …` as the user types it for `provider`. */
-export function commandLine(provider: ProviderName, args: string): string {
-  return `sam-provider${provider === 'scaleway' ? '' : ` --provider ${provider}`} ${args}`;
-}
-
-/** Whether an error is about a block volume rather than a VM (the library's volume messages start so). */
-function aboutVolume(error: ProviderError): boolean {
-  return /^volume /i.test(error.message);
-}
-
-/** What the user can do about `error`, for the error line (`undefined` when there is nothing to add). */
-export function errorHint(error: ProviderError, provider: ProviderName): string | undefined {
-  switch (error.category) {
-    case 'auth':
-      return `check ${CREDENTIAL_SOURCES[provider]}`;
-    case 'permission':
-      return 'the credentials are valid but not allowed to do this; check their permissions';
-    case 'not_found':
-      return aboutVolume(error)
-        ? `\`${commandLine(provider, 'volume list --location <location>')}\` shows the volumes that exist`
-        : '`sam-provider list` shows the VMs that exist';
-    case 'invalid_input':
-      if (error.field === 'vm.size' && error.message.includes('not offered')) {
-        return 'choose another --size or --location (see `sam-provider sizes`)';
-      }
-      return error.field === undefined ? undefined : fieldHint(error.field, provider);
-    case 'invalid_request':
-      return 'the provider refused the request as sent';
-    case 'conflict':
-      return aboutVolume(error)
-        ? `check the volume with \`${commandLine(provider, 'volume get <id> --location <location>')}\``
-        : 'the VM is not in a state that allows this; wait and try again';
-    case 'quota':
-      return 'an account limit was reached; delete VMs or ask the provider to raise the limit';
-    case 'capacity':
-      return 'the provider has no capacity for this now; try another location or size';
-    case 'rate_limited':
-      return 'too many requests; wait and try again';
-    case 'unavailable':
-      return 'the provider is failing; try again later';
-    case 'network':
-      return 'the provider could not be reached; check the connection and --api-url';
-    case 'timeout':
-      return 'no answer in time; the operation may still complete, check with `sam-provider list`';
-    case 'invalid_response':
-      return 'the provider answered with something unexpected';
-    case 'unknown':
-      return undefined;
-    default: {
-      const unknown: never = error.category;
-      return String(unknown);
-    }
-  }
-}
-
-/** What to do about the input field an `invalid_input` error names (`vm.location`, `config.zone`, `id`, …). */
-function fieldHint(field: string, provider: ProviderName): string | undefined {
-  if (field === 'id') {
-    const shape = provider === 'scaleway' ? 'a zone and a UUID, e.g. fr-par-1/<uuid>' : 'a number';
-    return `a ${PROVIDER_TITLES[provider]} VM id is ${shape}; \`${commandLine(provider, 'list')}\` shows them`;
-  }
-  const [scope, name = ''] = field.split('.');
-  if (scope === 'labels' || name === 'labels') return 'fix --label (key=value)';
-  if (scope === 'volume' && name === 'volumeId') {
-    return `give the volume id as the provider returned it; \`${commandLine(provider, 'volume list --location <location>')}\` shows them`;
-  }
-  const flags: Record<string, string> = {
-    name: '--name',
-    size: '--size',
-    sizeGb: '--size-gb',
-    serverId: '--vm (a VM id as `sam-provider list` shows it)',
-    location: '--location',
-    userData: '--user-data',
-    image: '--image',
-    zone: '--zone / SCW_DEFAULT_ZONE',
-    apiUrl: provider === 'scaleway' ? '--api-url / SCW_API_URL' : '--api-url / HCLOUD_ENDPOINT',
-    secretKey: '--secret-key / SCW_SECRET_KEY',
-    projectId: '--project-id / SCW_DEFAULT_PROJECT_ID',
-    token: '--token / HCLOUD_TOKEN',
-  };
-  const flag = flags[name];
-  return flag === undefined ? undefined : `fix ${flag}`;
-}
-
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
@@ -148,10 +65,10 @@ function messageOf(error: unknown): string {
  * One line naming the error's category, what happened to `subject` (e.g. a VM id) and what to do about it, and
  * whether cleaning up after it failed too. Never holds a secret.
  */
-export function describeError(error: unknown, provider: ProviderName, subject?: string): string {
+export function describeError(error: unknown, hints: HintContext, subject?: string): string {
   const about = subject === undefined ? '' : `${subject}: `;
   if (!isProviderError(error)) return oneLine(`${about}${messageOf(error)}`);
-  const advice = errorHint(error, provider);
+  const advice = errorHint(error, hints);
   const cleanup =
     error.cleanupErrors.length === 0
       ? ''
@@ -233,6 +150,16 @@ export class Output {
     return this.#io.stderr;
   }
 
+  /** What hints depend on: set {@link setTarget} once the command's target is open. */
+  get hints(): HintContext {
+    return this.options.hints;
+  }
+
+  /** The target the command acts on, once open: hints differ on the embedded emulator, a sandbox and an account. */
+  setTarget(kind: TargetKind): void {
+    this.options.hints.target = kind;
+  }
+
   /** The command's result: `value` as one JSON document with `--json`, otherwise the human text. */
   result(value: unknown, human: () => string): void {
     if (this.options.json) {
@@ -256,7 +183,7 @@ export class Output {
   /** The failure line on stderr, shown even with `--quiet`; `subject` is what failed, e.g. a VM id. */
   errorLine(error: unknown, subject?: string): void {
     this.#io.stderr.write(
-      `${this.stderrColors.red('sam-provider:')} ${describeError(error, this.options.provider, subject)}\n`,
+      `${this.stderrColors.red('sam-provider:')} ${describeError(error, this.options.hints, subject)}\n`,
     );
   }
 
@@ -275,7 +202,7 @@ export class Output {
     if (event.type === 'cleanup_failed') {
       const id = leftoverVMId(event.resource);
       const volumeId = leftoverVolumeId(event.resource);
-      const { provider } = this.options;
+      const { provider } = this.options.hints;
       const advice =
         id !== undefined
           ? `check with \`${commandLine(provider, 'list')}\`, remove it with \`${commandLine(provider, `delete ${id}`)}\``

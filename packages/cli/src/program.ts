@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isProviderError } from '@simple-agent-manager/providers';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import picocolors from 'picocolors';
 import { type CliIo, processIo } from './cli-io.js';
@@ -6,7 +7,6 @@ import {
   type CommandContext,
   type CreateOptions,
   createCommand,
-  deleteCommand,
   getCommand,
   listCommand,
   locationsCommand,
@@ -15,10 +15,13 @@ import {
   sizesCommand,
   validateCommand,
 } from './commands.js';
+import { deleteCommand } from './delete-command.js';
 import { runDemo } from './demo.js';
+import { type HintContext, inputUsageError } from './error-hints.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { colorsEnabled, describeError, Output } from './output.js';
-import { type ConnectionOptions, PROVIDER_NAMES, type ProviderName } from './target.js';
+import { parseHost, parsePort, parseSandboxSpeed, sandboxCommand } from './sandbox.js';
+import { type ConnectionOptions, PROVIDER_NAMES, type ProviderName, settingSources } from './target.js';
 import { safeUsageMessage, UsageError } from './usage-error.js';
 import {
   type VolumeCreateOptions,
@@ -58,6 +61,8 @@ const HELP_FOOTER = `
 Target:
   Without credentials every command runs against an embedded emulator of the chosen cloud on 127.0.0.1,
   started for that command alone: it starts empty and is discarded when the command ends.
+  \`sam-provider sandbox\` runs both emulators until Ctrl-C and prints the variables that point later
+  commands at it: they then share its state, and nothing is priced or asked.
   With credentials (flags or environment) commands act on your real account; create, power-off, power-on,
   delete and the volume commands that change something then ask for confirmation on a terminal, and need
   --yes otherwise.
@@ -67,14 +72,20 @@ Environment:
   HCLOUD_TOKEN, HCLOUD_ENDPOINT                                           (Hetzner)
 
 Exit codes:
-  0 success   1 failure (the provider or a check failed)   2 usage error (bad flag, missing argument)
+  0 success   1 failure (the provider or a check failed, a VM or volume not found)
+  2 usage error (bad flag or variable value, malformed id, missing argument)
   130 interrupted (Ctrl-C): the demo deleted the VMs and the volume it created first; press Ctrl-C twice to exit at once
 `;
 
 function parseLabel(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const separator = value.indexOf('=');
   if (separator <= 0) throw new InvalidArgumentError('Expected key=value.');
-  return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
+  const key = value.slice(0, separator);
+  // A label has one value: a second one for the same key is a mistake, not a choice of the later one.
+  if (Object.hasOwn(previous, key)) {
+    throw new InvalidArgumentError(`Label key ${JSON.stringify(key)} is given twice; give each key once.`);
+  }
+  return { ...previous, [key]: value.slice(separator + 1) };
 }
 
 function parseSpeed(value: string): number {
@@ -146,17 +157,22 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
    */
   const execute = async (command: Command, body: (context: CommandContext) => Promise<number>) => {
     const options = command.optsWithGlobals<GlobalOptions>();
+    const connection = connectionOf(options);
     const output = new Output(io, {
       json: options.json === true,
       quiet: options.quiet === true,
       verbose: options.verbose === true,
-      provider: options.provider,
+      hints: {
+        provider: options.provider,
+        command: commandName(command),
+        sources: settingSources(connection, io.env),
+      },
     });
     try {
       state.exitCode = await body({
         io,
         output,
-        connection: connectionOf(options),
+        connection,
         yes: options.yes === true,
         requestOptions: io.signal === undefined ? {} : { signal: io.signal },
       });
@@ -167,6 +183,8 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
         return;
       }
       if (error instanceof UsageError) throw error;
+      // The library refuses input before sending anything: what the person typed is wrong (exit code 2).
+      if (isProviderError(error, 'invalid_input')) throw inputUsageError(error, output.hints);
       output.failure(error);
       state.exitCode = EXIT_FAILURE;
     }
@@ -255,11 +273,38 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
 
   program
     .command('delete')
-    .description('delete VMs with their boot disk and IP (attached data volumes are detached and kept)')
+    .description(
+      'delete VMs with their boot disk and IP (attached data volumes are detached and kept); exit 1 if one is not found',
+    )
     .argument('<id...>', 'VM ids')
     .option('--wait', 'wait until each is gone')
-    .action(async (ids: string[], options: { wait?: boolean }, command: Command) =>
-      execute(command, (context) => deleteCommand(context, ids, options.wait === true)),
+    .option('--missing-ok', 'a VM that does not exist is not a failure')
+    .action(async (ids: string[], options: { wait?: boolean; missingOk?: boolean }, command: Command) =>
+      execute(command, (context) =>
+        deleteCommand(context, ids, { wait: options.wait === true, missingOk: options.missingOk === true }),
+      ),
+    );
+
+  program
+    .command('sandbox')
+    .description(
+      'run the Scaleway and Hetzner Cloud emulators on 127.0.0.1 until Ctrl-C, and print the variables that point later commands at them',
+    )
+    .addOption(
+      new Option('--port <port>', 'port to listen on (0: a free one)').argParser(parsePort).default(0),
+    )
+    .addOption(
+      new Option('--host <address>', 'address to listen on: loopback only')
+        .argParser(parseHost)
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--speed <factor>', 'emulator clock speed: 1 = realistic delays, 0 = instant')
+        .argParser(parseSandboxSpeed)
+        .default(1),
+    )
+    .action(async (options: { port: number; host: string; speed: number }, command: Command) =>
+      execute(command, (context) => sandboxCommand(context, options)),
     );
 
   const volume = program
@@ -327,14 +372,21 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
 
   volume
     .command('delete')
-    .description('delete a detached volume and its data (an attached one is refused)')
+    .description('delete a detached volume and its data (an attached one is refused); exit 1 if not found')
     .argument('<id>', 'volume id')
     .option('--location <location>', LOCATION_HELP)
-    .action(async (id: string, options: { location?: string }, command: Command) =>
+    .option('--missing-ok', 'a volume that does not exist is not a failure')
+    .action(async (id: string, options: { location?: string; missingOk?: boolean }, command: Command) =>
       execute(command, (context) => volumeDeleteCommand(context, id, options)),
     );
 
   return program;
+}
+
+/** The command as typed, for hints: `create`, `volume list`. */
+function commandName(command: Command): string {
+  const parent = command.parent;
+  return parent === null || parent.parent === null ? command.name() : `${parent.name()} ${command.name()}`;
 }
 
 /** `--json` among the arguments (before a `--`): usage errors then also print one JSON document. */
@@ -381,8 +433,13 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
       usageJson(error.message);
       return EXIT_USAGE;
     }
-    const provider = program.opts<GlobalOptions>().provider;
-    io.stderr.write(`${colors.red('sam-provider:')} ${describeError(error, provider)}\n`);
+    const options = program.opts<GlobalOptions>();
+    const hints: HintContext = {
+      provider: options.provider,
+      command: '',
+      sources: settingSources(connectionOf(options), io.env),
+    };
+    io.stderr.write(`${colors.red('sam-provider:')} ${describeError(error, hints)}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -51,8 +51,16 @@ export class Progress {
     this.#finish(`${this.#output.stderrColors.green('✓')} ${text}`);
   }
 
-  fail(text: string): void {
-    this.#finish(`${this.#output.stderrColors.red('✗')} ${text}`);
+  /**
+   * End the step as failed with `text`; or, when `signal` has fired, as interrupted: the step did not fail, the
+   * user stopped it (`✗ interrupted: waiting for agent-1 to be running`).
+   */
+  fail(text: string, signal?: AbortSignal): void {
+    const interrupted = signal?.aborted === true && this.#title !== '';
+    const line = interrupted
+      ? `interrupted: ${this.#title.charAt(0).toLowerCase()}${this.#title.slice(1).replace(/…$/, '')}`
+      : text;
+    this.#finish(`${this.#output.stderrColors.red('✗')} ${line}`);
   }
 
   #finish(line: string): void {

@@ -47,12 +47,18 @@ export interface ConnectionOptions {
 /** How often and how long `waitForVM` polls on a target. */
 export type WaitTiming = Required<Pick<WaitForVMOptions, 'intervalMs' | 'maxIntervalMs' | 'timeoutMs'>>;
 
-/** Where the commands go: a provider bound either to the embedded emulator or to a real account. */
+/**
+ * What a command acts on. `emulator`: the embedded loopback emulator, empty at start and discarded when the command
+ * ends. `sandbox`: a long-running emulator (`sam-provider sandbox`), see {@link isSandbox}: not billed, so nothing is
+ * priced or confirmed. `account`: anything else the credentials name, treated as a real, billed account.
+ */
+export type TargetKind = 'emulator' | 'sandbox' | 'account';
+
+/** Where the commands go: a provider bound to the embedded emulator, a sandbox or a real account. */
 export interface Target {
   readonly provider: Provider;
   readonly providerName: ProviderName;
-  /** `emulator`: the embedded loopback emulator, empty at start and discarded by `close`. */
-  readonly kind: 'emulator' | 'account';
+  readonly kind: TargetKind;
   /** Where requests go, for people. Holds no secret. */
   readonly description: string;
   readonly wait: WaitTiming;
@@ -72,7 +78,8 @@ export interface OpenTargetOptions {
   onEvent?: (event: ProviderEvent) => void;
 }
 
-type AccountSettings =
+/** The account the flags and environment name. */
+export type AccountSettings =
   | { provider: 'scaleway'; secretKey: string; projectId: string; zone?: string; apiUrl?: string }
   | { provider: 'hetzner'; apiToken: string; apiUrl?: string };
 
@@ -144,6 +151,63 @@ export function accountSettings(
 }
 
 /**
+ * Which flag or variable each connection setting was read from, to name it in messages (never its value). A
+ * setting given neither way names its flag, except `apiUrl`, which is then `undefined` (the public API).
+ */
+export interface SettingSources {
+  secretKey: string;
+  projectId: string;
+  zone: string;
+  token: string;
+  apiUrl: string | undefined;
+}
+
+export function settingSources(
+  connection: ConnectionOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): SettingSources {
+  const source = (flag: string, given: string | undefined, variable: string) =>
+    given !== undefined || setting(undefined, env[variable]) === undefined ? flag : variable;
+  const apiUrlVariable = connection.provider === 'scaleway' ? 'SCW_API_URL' : 'HCLOUD_ENDPOINT';
+  return {
+    secretKey: source('--secret-key', connection.secretKey, 'SCW_SECRET_KEY'),
+    projectId: source('--project-id', connection.projectId, 'SCW_DEFAULT_PROJECT_ID'),
+    zone: source('--zone', connection.zone, 'SCW_DEFAULT_ZONE'),
+    token: source('--token', connection.token, 'HCLOUD_TOKEN'),
+    apiUrl:
+      connection.apiUrl !== undefined
+        ? '--api-url'
+        : setting(undefined, env[apiUrlVariable]) === undefined
+          ? undefined
+          : apiUrlVariable,
+  };
+}
+
+/** Whether `url` points at this machine's loopback interface: a host of 127.0.0.0/8, `::1` or `localhost`. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  // The URL parser has already written any IPv4 form (`127.1`, `0x7f.1`) as four decimal numbers.
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Whether account settings name a sandbox rather than a real account: the API URL is on loopback and the
+ * credentials are the emulators' published ones (those `sam-provider sandbox` prints). Both must hold: a real
+ * account reached through a local proxy has its own credentials and is still treated as billed.
+ */
+export function isSandbox(account: AccountSettings): boolean {
+  if (account.apiUrl === undefined || !isLoopbackUrl(account.apiUrl)) return false;
+  return account.provider === 'scaleway'
+    ? account.secretKey === SCALEWAY_EMULATOR_SECRET_KEY && account.projectId === SCALEWAY_EMULATOR_PROJECT_ID
+    : account.apiToken === HETZNER_EMULATOR_TOKEN;
+}
+
+/**
  * Whether the flags or the environment name a secret key (Scaleway) or a token (Hetzner), complete or not: for
  * saying that they are not used, without parsing them.
  */
@@ -200,15 +264,18 @@ export async function openTarget(options: OpenTargetOptions): Promise<Target> {
   if (options.use !== 'always' && account !== undefined) {
     const provider = createProvider({ ...account, ...common });
     const where = account.apiUrl ?? 'the public API';
+    const sandbox = isSandbox(account);
     return {
       provider,
       providerName: connection.provider,
-      kind: 'account',
-      description:
-        account.provider === 'scaleway'
+      kind: sandbox ? 'sandbox' : 'account',
+      description: sandbox
+        ? `the ${title} sandbox on ${where}`
+        : account.provider === 'scaleway'
           ? `your Scaleway account, project ${account.projectId} (${where})`
           : `your Hetzner Cloud project (${where})`,
-      wait: ACCOUNT_WAIT,
+      // A sandbox keeps realistic delays by default (`--speed 1`).
+      wait: sandbox ? emulatorWait({ mode: 'realtime', speed: 1 }) : ACCOUNT_WAIT,
       close: async () => {},
     };
   }

@@ -1,5 +1,4 @@
 import {
-  isProviderError,
   type Provider,
   ProviderError,
   providerDelay,
@@ -7,9 +6,11 @@ import {
   type VolumeLookupConfig,
   type VolumeStatus,
 } from '@simple-agent-manager/providers';
-import { type CommandContext, confirmChange, formatLabels, withTarget } from './commands.js';
-import { EXIT_OK } from './exit-codes.js';
-import { type Cell, type Colors, commandLine, errorHint, formatTable } from './output.js';
+import { type CommandContext, confirmChange, formatLabels, labelsCell, withTarget } from './commands.js';
+import { commandLine } from './error-hints.js';
+import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
+import { checkVMId, checkVolumeId } from './ids.js';
+import { type Cell, type Colors, formatTable } from './output.js';
 import { Progress } from './progress.js';
 import {
   catalogProvider,
@@ -18,7 +19,6 @@ import {
   type Target,
   type WaitTiming,
 } from './target.js';
-import { UsageError } from './usage-error.js';
 
 /** The options of `volume create`. */
 export interface VolumeCreateOptions {
@@ -79,7 +79,7 @@ function volumeDetails(volume: VolumeInstance, colors: Colors): string {
     ['type', volume.volumeType ?? ''],
     ['location', volume.location],
     ['created', volume.createdAt],
-    ['labels', formatLabels(volume.labels)],
+    ['labels', labelsCell(volume.labels, colors)],
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
   return rows
@@ -97,39 +97,27 @@ function unsupported(provider: ProviderName): Error {
 }
 
 /**
- * The library refused the input before any request: a usage error (exit code 2) with the library's message and
- * the flag to fix.
- */
-function asUsageError(error: unknown, provider: ProviderName): unknown {
-  if (!isProviderError(error, 'invalid_input')) return error;
-  const advice = errorHint(error, provider);
-  return new UsageError(`${error.message}${advice === undefined ? '' : ` (${advice})`}`);
-}
-
-/**
  * Run a volume command against its target. A provider whose volumes this version does not drive fails at once,
- * before any credential is read or emulator started; an `invalid_input` refusal of the library becomes a usage error.
+ * before any credential is read or emulator started. The volume id (and `--vm`) are checked before that too; an
+ * `invalid_input` refusal of the library becomes a usage error like any other (see `execute`).
  */
 async function withVolumes<T>(
   context: CommandContext,
+  ids: { volumeId?: string; vm?: string | undefined },
   body: (target: Target, location: (given: string | undefined) => string) => Promise<T>,
 ): Promise<T> {
   const providerName = context.connection.provider;
   if (!catalogProvider(providerName).volumeCapabilities.supported) throw unsupported(providerName);
-  return withTarget(context, async (target) => {
-    try {
-      return await body(target, (given) => given ?? target.provider.defaultLocation);
-    } catch (error) {
-      throw asUsageError(error, providerName);
-    }
-  });
+  if (ids.volumeId !== undefined) checkVolumeId(providerName, ids.volumeId, 'argument <id>');
+  if (ids.vm !== undefined) checkVMId(providerName, ids.vm, '--vm');
+  return withTarget(context, (target) => body(target, (given) => given ?? target.provider.defaultLocation));
 }
 
-function volumeNotFound(target: Target, id: string, location: string): ProviderError {
+function volumeNotFound(target: Target, id: string, location: string, outcome = ''): ProviderError {
   return new ProviderError({
     provider: target.providerName,
     category: 'not_found',
-    message: `volume ${id} not found in ${location}`,
+    message: `volume ${id} not found in ${location}${outcome}`,
   });
 }
 
@@ -185,7 +173,7 @@ async function withProgress<T>(
     progress.succeed(titles.done);
     return result;
   } catch (error) {
-    progress.fail(titles.failed);
+    progress.fail(titles.failed, context.requestOptions.signal);
     throw error;
   }
 }
@@ -199,7 +187,7 @@ export async function volumeCreateCommand(
   options: VolumeCreateOptions,
 ): Promise<number> {
   const { output, requestOptions } = context;
-  return withVolumes(context, async (target, locationOf) => {
+  return withVolumes(context, {}, async (target, locationOf) => {
     const { provider } = target;
     const location = locationOf(options.location);
     // A size or location the library refuses fails before any request: no need to ask first.
@@ -226,7 +214,7 @@ export async function volumeListCommand(
   options: VolumeLocationOptions & { label?: Record<string, string> },
 ): Promise<number> {
   const { output } = context;
-  return withVolumes(context, async (target, locationOf) => {
+  return withVolumes(context, {}, async (target, locationOf) => {
     const location = locationOf(options.location);
     const volumes = await target.provider.listVolumes(
       { location, labels: options.label ?? {} },
@@ -245,7 +233,7 @@ export async function volumeGetCommand(
   options: VolumeLocationOptions,
 ): Promise<number> {
   const { output } = context;
-  return withVolumes(context, async (target, locationOf) => {
+  return withVolumes(context, { volumeId: id }, async (target, locationOf) => {
     const volume = await readVolume(context, target, {
       volumeId: id,
       location: locationOf(options.location),
@@ -261,7 +249,7 @@ export async function volumeAttachCommand(
   options: VolumeLocationOptions & { vm: string },
 ): Promise<number> {
   const { output, requestOptions } = context;
-  return withVolumes(context, async (target, locationOf) => {
+  return withVolumes(context, { volumeId: id, vm: options.vm }, async (target, locationOf) => {
     const location = locationOf(options.location);
     const current = await readVolume(context, target, { volumeId: id, location });
     const holder = current.attachedServerId;
@@ -297,7 +285,7 @@ export async function volumeDetachCommand(
   options: VolumeLocationOptions & { vm?: string },
 ): Promise<number> {
   const { output, requestOptions } = context;
-  return withVolumes(context, async (target, locationOf) => {
+  return withVolumes(context, { volumeId: id, vm: options.vm }, async (target, locationOf) => {
     const location = locationOf(options.location);
     const current = await readVolume(context, target, { volumeId: id, location });
     const holder = current.attachedServerId;
@@ -343,7 +331,7 @@ export async function volumeResizeCommand(
   options: VolumeLocationOptions & { sizeGb: number },
 ): Promise<number> {
   const { output, requestOptions } = context;
-  return withVolumes(context, async (target, locationOf) => {
+  return withVolumes(context, { volumeId: id }, async (target, locationOf) => {
     const { provider } = target;
     const location = locationOf(options.location);
     const resize = (currentSizeGb?: number) =>
@@ -387,20 +375,22 @@ export async function volumeResizeCommand(
 export async function volumeDeleteCommand(
   context: CommandContext,
   id: string,
-  options: VolumeLocationOptions,
+  options: VolumeLocationOptions & { missingOk?: boolean },
 ): Promise<number> {
   const { output, requestOptions } = context;
-  return withVolumes(context, async (target, locationOf) => {
+  return withVolumes(context, { volumeId: id }, async (target, locationOf) => {
     const location = locationOf(options.location);
-    // One read tells "deleted" from "already gone", and refuses an attached volume before asking.
+    // One read tells "deleted" from "not found" (deleteVolume resolves for both), and refuses an attached volume
+    // before asking.
     const current = await target.provider.getVolume({ volumeId: id, location }, requestOptions);
     const colors = output.stdoutColors;
     if (current === null) {
-      output.result(
-        { id, location, deleted: false, alreadyGone: true },
-        () => `${colors.green('✓')} volume ${id} was already gone`,
+      const missingOk = options.missingOk === true;
+      if (!missingOk) output.errorLine(volumeNotFound(target, id, location, ', nothing deleted'));
+      output.result({ id, location, deleted: false, notFound: true }, () =>
+        missingOk ? `${colors.dim('-')} volume ${id} not found in ${location}, nothing deleted` : '',
       );
-      return EXIT_OK;
+      return missingOk ? EXIT_OK : EXIT_FAILURE;
     }
     const holder = current.attachedServerId;
     if (holder !== undefined && current.status !== 'detaching') {
@@ -422,7 +412,7 @@ export async function volumeDeleteCommand(
       () => target.provider.deleteVolume({ volumeId: id, location }, requestOptions),
     );
     output.result(
-      { id, location, deleted: true, alreadyGone: false },
+      { id, location, deleted: true, notFound: false },
       () => `${colors.green('✓')} deleted volume ${label(current)}`,
     );
     return EXIT_OK;

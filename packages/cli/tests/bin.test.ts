@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { cli, exportedEnv, parseJson } from './cli-harness.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const fixturesDir = fileURLToPath(new URL('./fixtures', import.meta.url));
 
 /**
  * The process's environment without any cloud credential or endpoint, so the child can only use its embedded
@@ -29,29 +32,41 @@ interface BinResult {
   stderr: string;
 }
 
+/** Run a process with the isolated environment; `onOutput` sees everything written to stdout and stderr so far. */
+function runProcess(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  onOutput?: (output: { stdout: string; stderr: string }, child: ChildProcess) => void,
+): Promise<BinResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onOutput?.({ stdout, stderr }, child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onOutput?.({ stdout, stderr }, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
 /** Run `sam-provider args…` as a process; `onStderr` sees everything written to stderr so far. */
 function runBin(
   args: readonly string[],
   onStderr?: (text: string, child: ChildProcess) => void,
 ): Promise<BinResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
-      cwd: packageDir,
-      env: isolatedEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      onStderr?.(stderr, child);
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runProcess(
+    process.execPath,
+    ['--import', 'tsx', 'src/bin.ts', ...args],
+    packageDir,
+    (output, child) => onStderr?.(output.stderr, child),
+  );
 }
 
 /** The URLs of the requests a `--verbose` run logged. */
@@ -111,5 +126,79 @@ describe('the sam-provider executable', () => {
     expect(result.stderr).toContain('Interrupted: deleting the VMs the demo created');
     expect(result.stderr).not.toContain('cleaned up');
     expect(result.stdout).toBe('');
+  });
+
+  it('sandbox serves until SIGINT, then exits 0; commands in between share its state', async () => {
+    let exports: (env: Record<string, string>) => void = () => {};
+    const sandboxEnv = new Promise<Record<string, string>>((resolve) => {
+      exports = resolve;
+    });
+    let sent = false;
+    let child: ChildProcess | undefined;
+    const exited = runProcess(
+      process.execPath,
+      ['--import', 'tsx', 'src/bin.ts', 'sandbox', '--port', '0', '--speed', '0'],
+      packageDir,
+      (output, running) => {
+        child = running;
+        if (!sent && /^export HCLOUD_TOKEN=/m.test(output.stdout)) {
+          sent = true;
+          exports(exportedEnv(output.stdout));
+        }
+      },
+    );
+    const env = await sandboxEnv;
+    expect(env.SCW_API_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const created = await cli(['create', '--name', 'agent-1', '--size', 'small', '--location', 'nl-ams-1'], {
+      env,
+    });
+    expect(created.code).toBe(0);
+    expect(created.stderr).not.toContain('€');
+    const listed = await cli(['list', '--json'], { env });
+    expect((parseJson(listed) as { name: string }[]).map((vm) => vm.name)).toEqual(['agent-1']);
+
+    child?.kill('SIGINT');
+    const result = await exited;
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('✓ sandbox stopped');
+  });
+});
+
+describe("the repository's `pnpm sam-provider` script", () => {
+  it('passes exit code 2 through from the repository root', async () => {
+    const result = await runProcess('pnpm', ['--silent', 'sam-provider', 'delete', 'bad-id'], repositoryRoot);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: invalid VM id "bad-id" \(argument <id\.\.\.>\)/m);
+    expect(result.stdout).toBe('');
+  });
+
+  it('resolves relative paths against the directory pnpm was run in, and exits 0 on success', async () => {
+    // Run from a directory below packages/cli: pnpm runs the script in packages/cli, where ./user-data.yaml is not.
+    const result = await runProcess(
+      'pnpm',
+      [
+        '--silent',
+        'sam-provider',
+        'create',
+        '--name',
+        'agent-1',
+        '--size',
+        'small',
+        '--location',
+        'fr-par-1',
+      ].concat(['--user-data', './user-data.yaml', '--json', '--verbose']),
+      fixturesDir,
+    );
+
+    expect(result.stderr).not.toContain('cannot read the --user-data file');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ name: 'agent-1', location: 'fr-par-1' });
+    expect(result.stderr).toMatch(/^http PATCH .*\/user_data\/cloud-init 204 /m);
+    const urls = requestedUrls(result.stderr);
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
   });
 });

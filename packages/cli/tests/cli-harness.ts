@@ -1,10 +1,7 @@
 import { PassThrough } from 'node:stream';
 import {
   type EmulatorServer,
-  HETZNER_EMULATOR_TOKEN,
   HetznerEmulator,
-  SCALEWAY_EMULATOR_PROJECT_ID,
-  SCALEWAY_EMULATOR_SECRET_KEY,
   ScalewayEmulator,
   startEmulatorServer,
 } from '@simple-agent-manager/cloud-emulator';
@@ -93,8 +90,18 @@ export interface CliOptions {
   onStderr?: (text: string) => void;
 }
 
-/** Run `sam-provider args…` in-process with captured output and the loopback guard. */
-export async function cli(args: readonly string[], options: CliOptions = {}): Promise<RunResult> {
+/** A `sam-provider` run in progress, for commands that keep running until interrupted (`sandbox`). */
+export interface RunningCli {
+  /** Resolves once the command has ended. */
+  done: Promise<RunResult>;
+  /** Resolves with everything written to stdout so far, once it matches `pattern`. */
+  stdoutMatching(pattern: RegExp): Promise<string>;
+  /** Interrupt the command, as Ctrl-C does. */
+  interrupt(): void;
+}
+
+/** Start `sam-provider args…` in-process with captured output and the loopback guard. */
+export function startCli(args: readonly string[], options: CliOptions = {}): RunningCli {
   const interrupt = new AbortController();
   const onStderr = (text: string) => {
     if (options.interruptWhen?.test(text) === true && !interrupt.signal.aborted) {
@@ -102,7 +109,15 @@ export async function cli(args: readonly string[], options: CliOptions = {}): Pr
     }
     options.onStderr?.(text);
   };
-  const stdout = options.terminal === 'cursor' ? new CapturedTerminal() : new CapturedStream();
+  const waiting: { pattern: RegExp; resolve: (text: string) => void }[] = [];
+  const onStdout = (text: string) => {
+    for (const waiter of waiting.splice(0)) {
+      if (waiter.pattern.test(text)) waiter.resolve(text);
+      else waiting.push(waiter);
+    }
+  };
+  const stdout =
+    options.terminal === 'cursor' ? new CapturedTerminal(onStdout) : new CapturedStream(onStdout);
   const stderr =
     options.terminal === 'cursor' ? new CapturedTerminal(onStderr) : new CapturedStream(onStderr);
   if (options.terminal === 'bare') {
@@ -119,9 +134,45 @@ export async function cli(args: readonly string[], options: CliOptions = {}): Pr
     fetch: loopbackOnlyFetch,
     signal: interrupt.signal,
   };
-  const code = await run(['node', 'sam-provider', ...args], io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  const done = run(['node', 'sam-provider', ...args], io).then((code) => ({
+    code,
+    stdout: stdout.text,
+    stderr: stderr.text,
+  }));
+  return {
+    done,
+    stdoutMatching: (pattern) =>
+      new Promise<string>((resolve, reject) => {
+        if (pattern.test(stdout.text)) resolve(stdout.text);
+        else waiting.push({ pattern, resolve });
+        // A command that ends first never prints it.
+        void done.then((result) => reject(new Error(`ended with ${result.code} first: ${result.stderr}`)));
+      }),
+    interrupt: () => {
+      if (!interrupt.signal.aborted) interrupt.abort(new InterruptedError());
+    },
+  };
 }
+
+/** Run `sam-provider args…` in-process with captured output and the loopback guard. */
+export async function cli(args: readonly string[], options: CliOptions = {}): Promise<RunResult> {
+  return startCli(args, options).done;
+}
+
+/** The variables of `export NAME=value` lines, as `sam-provider sandbox` prints them. */
+export function exportedEnv(text: string): Record<string, string> {
+  return Object.fromEntries(
+    [...text.matchAll(/^export (\w+)=(\S*)$/gm)].map((match) => [match[1], match[2]]),
+  );
+}
+
+/**
+ * The credentials of the emulators the tests treat as real accounts. They are not the emulators' published ones:
+ * with those, a loopback API URL is a sandbox, which is neither priced nor confirmed.
+ */
+export const ACCOUNT_SECRET_KEY = '5d0c9a7e-3b2f-4e1d-8c6b-9a8f7e6d5c4b';
+export const ACCOUNT_PROJECT_ID = '8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5f6e';
+export const ACCOUNT_TOKEN = 'account-token-1111111111111111111111111111111111111111111111111111';
 
 /** A Scaleway emulator on 127.0.0.1 that the CLI treats as a real account (credentials plus `--api-url`). */
 export interface ScalewayAccount {
@@ -134,15 +185,12 @@ export interface ScalewayAccount {
 }
 
 export async function startScalewayAccount(): Promise<ScalewayAccount> {
-  const emulator = new ScalewayEmulator();
+  const emulator = new ScalewayEmulator({ secretKey: ACCOUNT_SECRET_KEY, projectId: ACCOUNT_PROJECT_ID });
   const server = await startEmulatorServer(emulator);
   return {
     emulator,
     server,
-    env: {
-      SCW_SECRET_KEY: SCALEWAY_EMULATOR_SECRET_KEY,
-      SCW_DEFAULT_PROJECT_ID: SCALEWAY_EMULATOR_PROJECT_ID,
-    },
+    env: { SCW_SECRET_KEY: ACCOUNT_SECRET_KEY, SCW_DEFAULT_PROJECT_ID: ACCOUNT_PROJECT_ID },
     flags: ['--api-url', server.url],
   };
 }
@@ -155,12 +203,12 @@ export interface HetznerAccount {
 }
 
 export async function startHetznerAccount(): Promise<HetznerAccount> {
-  const emulator = new HetznerEmulator();
+  const emulator = new HetznerEmulator({ token: ACCOUNT_TOKEN });
   const server = await startEmulatorServer(emulator);
   return {
     emulator,
     server,
-    env: { HCLOUD_TOKEN: HETZNER_EMULATOR_TOKEN },
+    env: { HCLOUD_TOKEN: ACCOUNT_TOKEN },
     flags: ['--provider', 'hetzner', '--api-url', `${server.url}/v1`],
   };
 }

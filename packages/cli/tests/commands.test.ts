@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SCALEWAY_EMULATOR_SECRET_KEY } from '@simple-agent-manager/cloud-emulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ACCOUNT_SECRET_KEY,
   cli,
   type HetznerAccount,
   lines,
@@ -20,6 +21,15 @@ interface VMJson {
   ip: string;
   location: string;
   labels: Record<string, string>;
+}
+
+/** A well-formed Scaleway server id that names no server. */
+const UUID = '0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c';
+const MISSING = `fr-par-1/${UUID}`;
+
+/** `text` as a literal part of a regular expression. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 let account: ScalewayAccount | HetznerAccount | undefined;
@@ -129,64 +139,127 @@ describe('VM commands on the embedded emulator', () => {
     ['scaleway', 'fr-par-3', ['fr-par-1', 'nl-ams-1', 'pl-waw-2']],
     ['hetzner', 'ash', ['fsn1', 'nbg1', 'hel1']],
   ])(
-    'create with a size %s does not offer in %s fails naming the locations that offer it',
+    'create with a size %s does not offer in %s exits 2 naming the locations that offer it',
     async (provider, location, offered) => {
       const result = await cli([
         ...['--provider', provider, 'create', '--name', 'agent-3', '--size', 'small', '--location', location],
       ]);
 
-      expect(result.code).toBe(1);
-      const errors = lines(result.stderr).filter((line) => line.startsWith('sam-provider:'));
+      expect(result.code).toBe(2);
+      const errors = lines(result.stderr).filter((line) => line.startsWith('error:'));
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toContain('invalid_input');
+      expect(errors[0]).toContain(`Invalid vm.size: "small"`);
       expect(errors[0]).toContain(`not offered in ${location}`);
+      expect(errors[0]).toContain('(choose another --size or --location (see `sam-provider sizes`))');
       for (const zone of offered) expect(errors[0]).toContain(zone);
       expect(result.stdout).toBe('');
     },
   );
 
-  it('create in an unknown zone names the zones', async () => {
-    const result = await cli(['create', '--name', 'agent-4', '--size', 'small', '--location', 'mars-1']);
+  it('create in an unknown zone exits 2 naming the zones', async () => {
+    const result = await cli(['create', '--name', 'agent-4', '--size', 'small', '--location', 'fr-par-9']);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
-      /invalid_input: Invalid vm\.location: unknown zone; use one of fr-par-1, .*it-mil-1 \(fix --location\)/,
+      /^error: Invalid vm\.location: unknown zone; use one of fr-par-1, .*it-mil-1 \(fix --location\)$/m,
     );
   });
 
-  it('get of an unknown id exits 1 with not_found', async () => {
-    const result = await cli(['get', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c']);
+  it('get of an unknown id exits 1 with not_found, and does not send people to `list` on the embedded emulator', async () => {
+    const result = await cli(['get', MISSING]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'sam-provider: not_found: VM fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c not found',
+      `sam-provider: not_found: VM ${MISSING} not found (the embedded emulator starts empty for every command, so nothing an earlier command created is in it; \`sam-provider sandbox\` keeps state across commands)`,
     );
+    expect(result.stderr).not.toContain('sam-provider list');
     expect(result.stdout).toBe('');
   });
 
   it('with --json a failure is also one JSON document on stdout', async () => {
-    const result = await cli(['get', 'missing', '--json']);
+    const result = await cli(['get', MISSING, '--json']);
 
     expect(result.code).toBe(1);
     expect(parseJson(result)).toMatchObject({ error: { category: 'not_found', provider: 'scaleway' } });
   });
 
-  it('an id the provider could never have issued is explained, not named as a field', async () => {
-    const result = await cli(['power-off', 'not-a-number', '--provider', 'hetzner']);
+  it.each([
+    [['get', 'fr-par-1/not-a-uuid'], 'fr-par-1/not-a-uuid', 'argument <id>', 'Scaleway'],
+    [['get', ''], '', 'argument <id>', 'Scaleway'],
+    [['power-off', `xx-yyy-1/${UUID}`], `xx-yyy-1/${UUID}`, 'argument <id>', 'Scaleway'],
+    [['power-on', `fr-par-1/${UUID}/x`], `fr-par-1/${UUID}/x`, 'argument <id>', 'Scaleway'],
+    [['delete', 'fr-par-1/not-a-uuid'], 'fr-par-1/not-a-uuid', 'argument <id...>', 'Scaleway'],
+    [['delete', ''], '', 'argument <id...>', 'Scaleway'],
+    [['delete', MISSING, 'agent-1'], 'agent-1', 'argument <id...>', 'Scaleway'],
+    [
+      ['--provider', 'hetzner', 'power-off', 'not-a-number'],
+      'not-a-number',
+      'argument <id>',
+      'Hetzner Cloud',
+    ],
+    [['--provider', 'hetzner', 'delete', '0'], '0', 'argument <id...>', 'Hetzner Cloud'],
+    [['--provider', 'hetzner', 'get', MISSING], MISSING, 'argument <id>', 'Hetzner Cloud'],
+  ])(
+    '%j is a usage error naming the argument and the shape, before anything is sent',
+    async (args, id, argument, title) => {
+      const result = await cli([...args, '--verbose']);
 
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(
-      'a Hetzner Cloud VM id is a number; `sam-provider --provider hetzner list` shows them',
-    );
-    expect(result.stderr).not.toContain('fix id');
+      expect(result.code).toBe(2);
+      const [line] = lines(result.stderr);
+      expect(line).toMatch(
+        new RegExp(
+          `^error: invalid VM id ${literal(JSON.stringify(id))} \\(${literal(argument)}\\): a ${title} VM id is `,
+        ),
+      );
+      expect(line).toContain(title === 'Scaleway' ? '{zone}/{uuid} with a known zone' : 'a positive integer');
+      expect(result.stderr).not.toContain('already gone');
+      expect(result.stderr).not.toContain('http >');
+      expect(result.stdout).toBe('');
+    },
+  );
+
+  it('a malformed id with --json is one usage error document', async () => {
+    const result = await cli(['delete', 'fr-par-1/not-a-uuid', '--json']);
+
+    expect(result.code).toBe(2);
+    expect(parseJson(result)).toEqual({
+      error: {
+        category: 'usage',
+        message: expect.stringContaining('invalid VM id "fr-par-1/not-a-uuid" (argument <id...>)'),
+      },
+    });
   });
 
-  it('delete of a VM that does not exist says it was already gone', async () => {
-    const result = await cli(['delete', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c']);
+  it('a bare server UUID is an id Scaleway accepts', async () => {
+    const result = await cli(['get', UUID]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`sam-provider: not_found: VM ${UUID} not found`);
+  });
+
+  it('delete of a VM that does not exist exits 1: not found, nothing deleted', async () => {
+    const result = await cli(['delete', MISSING]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^sam-provider: not_found: ${MISSING}: VM not found, nothing deleted \\(.*; --missing-ok accepts ids that do not exist\\)$`,
+        'm',
+      ),
+    );
+    expect(result.stderr).toContain(`✗ VM ${MISSING} not found, nothing deleted`);
+    expect(result.stderr).not.toContain('✓');
+    expect(result.stderr).not.toContain('already gone');
+  });
+
+  it('delete --missing-ok of a VM that does not exist exits 0, saying nothing was deleted', async () => {
+    const result = await cli(['delete', MISSING, '--missing-ok']);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('✓ fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c was already gone\n');
-    expect(result.stdout).not.toContain('deleted');
+    expect(result.stdout).toBe(`- ${MISSING} not found, nothing deleted\n`);
+    expect(result.stderr).not.toContain('sam-provider:');
+    expect(result.stderr).not.toContain('deleted VM');
   });
 
   it('an interrupt stops a command with exit code 130', async () => {
@@ -199,12 +272,18 @@ describe('VM commands on the embedded emulator', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('an invalid --zone is reported with the flag to fix', async () => {
+  it('an invalid --zone exits 2 naming the flag', async () => {
     const result = await cli(['list', '--zone', 'xx-yyy-9']);
 
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('invalid_input: Invalid config.zone');
-    expect(result.stderr).toContain('(fix --zone / SCW_DEFAULT_ZONE)');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: Invalid config\.zone: .* \(fix --zone\)$/m);
+  });
+
+  it('an invalid SCW_DEFAULT_ZONE exits 2 naming the variable', async () => {
+    const result = await cli(['list'], { env: { SCW_DEFAULT_ZONE: 'xx-yyy-9' } });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: Invalid config\.zone: .* \(fix SCW_DEFAULT_ZONE\)$/m);
   });
 });
 
@@ -334,18 +413,83 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
 
   it.each([
     [['create', '--name', 'agent-5', '--size', 'small', '--location', 'fr-par-1'], 'refusing to create a VM'],
-    [['delete', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c'], 'refusing to delete VMs'],
-    [['power-off', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c'], 'refusing to power-off'],
-    [['power-on', 'fr-par-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c'], 'refusing to power-on'],
+    [['delete', '{vm}'], 'refusing to delete VMs'],
+    [['power-off', '{vm}'], 'refusing to power-off'],
+    [['power-on', '{vm}'], 'refusing to power-on'],
   ])('%j without --yes and without a terminal exits 2 and changes nothing', async (args, message) => {
     account = await startScalewayAccount();
-    const result = await cli([...args, ...account.flags], { env: account.env });
+    const server = (account as ScalewayAccount).emulator.seedServer({ zone: 'fr-par-1', state: 'running' });
+    const vm = `fr-par-1/${server.id}`;
+    const result = await cli([...args.map((arg) => (arg === '{vm}' ? vm : arg)), ...account.flags], {
+      env: account.env,
+    });
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stderr).toContain('pass --yes');
     expect(account.emulator.requestCount({ method: 'POST' })).toBe(0);
     expect(account.emulator.requestCount({ method: 'DELETE' })).toBe(0);
+  });
+
+  it('delete asks only about the VMs that exist, and asks nothing when none does', async () => {
+    account = await startScalewayAccount();
+    const server = (account as ScalewayAccount).emulator.seedServer({ zone: 'fr-par-1', state: 'running' });
+    const vm = `fr-par-1/${server.id}`;
+
+    const asked = await cli(['delete', vm, MISSING, vm, ...account.flags], {
+      env: account.env,
+      typed: 'no\n',
+    });
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toContain(
+      `Delete VM ${vm} with its boot disk and IP? Attached data volumes are detached and kept. [y/N] `,
+    );
+    expect(asked.stderr).toContain('Cancelled: nothing was changed');
+    expect((account as ScalewayAccount).emulator.servers()).toHaveLength(1);
+
+    const none = await cli(['delete', MISSING, ...account.flags], { env: account.env });
+    expect(none.code).toBe(1);
+    expect(none.stderr).not.toContain('refusing');
+    expect(none.stderr).toMatch(
+      new RegExp(
+        `^sam-provider: not_found: ${literal(MISSING)}: VM not found, nothing deleted \\(\`sam-provider list\` shows the VMs that exist; --missing-ok accepts ids that do not exist\\)$`,
+        'm',
+      ),
+    );
+  });
+
+  it('delete --json says per id what happened, each id once; --missing-ok accepts the missing ones', async () => {
+    account = await startScalewayAccount();
+    const { emulator } = account as ScalewayAccount;
+    const first = emulator.seedServer({ zone: 'fr-par-1', state: 'running', name: 'agent-1' });
+    const second = emulator.seedServer({ zone: 'fr-par-1', state: 'running', name: 'agent-2' });
+    const vm = `fr-par-1/${first.id}`;
+    const other = `fr-par-1/${second.id}`;
+    const flags = ['--yes', '--json', ...account.flags];
+
+    const result = await cli(['delete', vm, MISSING, `fr-par-1/${first.id.toUpperCase()}`, vm, ...flags], {
+      env: account.env,
+    });
+    expect(result.code).toBe(1);
+    expect(parseJson(result)).toEqual({
+      results: [
+        { id: vm, outcome: 'deleted' },
+        { id: MISSING, outcome: 'not_found' },
+      ],
+      deleted: [vm],
+      notFound: [MISSING],
+      failed: [],
+    });
+    expect(result.stderr).toContain(`✗ deleted 1 of 2 VMs; 1 not found`);
+    expect(lines(result.stderr).filter((line) => line.startsWith('sam-provider: not_found'))).toHaveLength(1);
+    expect(emulator.servers().map((server) => server.id)).toEqual([second.id]);
+
+    const accepted = await cli(['delete', MISSING, other, '--missing-ok', ...flags], { env: account.env });
+    expect(accepted.code).toBe(0);
+    expect(parseJson(accepted)).toMatchObject({ deleted: [other], notFound: [MISSING] });
+    expect(accepted.stderr).toContain(`✓ deleted 1 of 2 VMs; 1 not found`);
+    expect(accepted.stderr).not.toContain('sam-provider:');
+    expect(emulator.servers()).toEqual([]);
   });
 
   it('a "no" on the terminal changes nothing', async () => {
@@ -420,7 +564,13 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
     const all = parseJson(await cli(['list', ...flags], options)) as VMJson[];
     const deleted = await cli(['delete', ...all.map((item) => item.id), '--wait', ...flags], options);
     expect(deleted.code).toBe(0);
-    expect(parseJson(deleted)).toEqual({ deleted: all.map((item) => item.id), alreadyGone: [], failed: [] });
+    expect(parseJson(deleted)).toEqual({
+      results: all.map((item) => ({ id: item.id, outcome: 'deleted' })),
+      deleted: all.map((item) => item.id),
+      notFound: [],
+      failed: [],
+    });
+    expect(deleted.stderr).toContain('✓ deleted 2 VMs');
     expect(emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
   });
 
@@ -464,7 +614,7 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
     expect(result.stderr).toMatch(/^http > {3}body: \{"name":"agent-9","commercial_type":"DEV1-M",/m);
     expect(result.stderr).toMatch(/^http > {3}body: \[REDACTED\] \(\d+ characters\)$/m);
     const everything = result.stdout + result.stderr;
-    expect(everything).not.toContain(SCALEWAY_EMULATOR_SECRET_KEY);
+    expect(everything).not.toContain(ACCOUNT_SECRET_KEY);
     expect(everything).not.toContain(marker);
     // The user data did reach the API.
     const [server] = account.emulator.servers();
@@ -525,14 +675,17 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
     expect(result.code).toBe(1);
     // One display: one final line for the whole command, not one per VM.
     expect(lines(result.stderr).filter((line) => /^[✓✗] /.test(line))).toEqual([
-      '✗ could not delete 1 of 3 VMs',
+      '✗ deleted 1 of 3 VMs; 1 not found; 1 failed',
     ]);
     expect(result.stderr).toMatch(new RegExp(`^ {2}${removed} {2}deleted$`, 'm'));
-    expect(result.stderr).toMatch(new RegExp(`^ {2}${missing} {2}already gone$`, 'm'));
+    expect(result.stderr).toMatch(new RegExp(`^ {2}${missing} {2}not found$`, 'm'));
     expect(result.stderr).toMatch(
       new RegExp(`^sam-provider: permission: ${kept}: .*check their permissions`, 'm'),
     );
-    expect(result.stdout).toBe(`✓ deleted ${removed}\n✓ ${missing} was already gone\n`);
+    expect(result.stderr).toMatch(
+      new RegExp(`^sam-provider: not_found: ${missing}: VM not found, nothing deleted`, 'm'),
+    );
+    expect(result.stdout).toBe(`✓ deleted ${removed}\n`);
     expect(emulator.servers().map((server) => `${server.zone}/${server.id}`)).toEqual([kept]);
   });
 
@@ -598,13 +751,13 @@ describe('against an account (a loopback emulator given as --api-url)', () => {
 
 describe('colours', () => {
   it('are used on a terminal', async () => {
-    const result = await cli(['get', 'missing'], { terminal: 'bare' });
+    const result = await cli(['get', MISSING], { terminal: 'bare' });
 
     expect(result.stderr).toContain('\u001b[31msam-provider:');
   });
 
   it('are never used with NO_COLOR, even on a terminal', async () => {
-    const result = await cli(['get', 'missing'], { terminal: 'bare', env: { NO_COLOR: '1' } });
+    const result = await cli(['get', MISSING], { terminal: 'bare', env: { NO_COLOR: '1' } });
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('sam-provider: not_found');
@@ -615,7 +768,7 @@ describe('colours', () => {
     const listed = await cli(['sizes'], { env: { FORCE_COLOR: '1' } });
     expect(listed.stdout).toContain('\u001b[1mSIZE');
 
-    const failed = await cli(['get', 'missing'], { env: { FORCE_COLOR: '1' } });
+    const failed = await cli(['get', MISSING], { env: { FORCE_COLOR: '1' } });
     expect(failed.stderr).toContain('\u001b[31msam-provider:');
   });
 });

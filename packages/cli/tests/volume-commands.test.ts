@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Output } from '../src/output.js';
-import { catalogProvider } from '../src/target.js';
+import { catalogProvider, settingSources } from '../src/target.js';
 import {
   cli,
   type HetznerAccount,
@@ -113,9 +113,11 @@ describe('volume commands on the embedded emulator', () => {
     const result = await cli(['volume', 'get', MISSING_VOLUME]);
 
     expect(result.code).toBe(1);
+    // On the embedded emulator, listing would show nothing: it starts empty for every command.
     expect(result.stderr).toContain(
-      `sam-provider: not_found: volume ${MISSING_VOLUME} not found in fr-par-1 (\`sam-provider volume list --location <location>\` shows the volumes that exist)`,
+      `sam-provider: not_found: volume ${MISSING_VOLUME} not found in fr-par-1 (the embedded emulator starts empty for every command, so nothing an earlier command created is in it; \`sam-provider sandbox\` keeps state across commands)`,
     );
+    expect(result.stderr).not.toContain('volume list');
     expect(result.stdout).toBe('');
 
     const json = await cli(['volume', 'get', MISSING_VOLUME, '--json']);
@@ -134,18 +136,41 @@ describe('volume commands on the embedded emulator', () => {
     expect(result.stderr).toMatch(/^sam-provider: not_found: volume .* not found/m);
   });
 
-  it('volume delete of a volume that does not exist says it was already gone', async () => {
+  it('volume delete of a volume that does not exist exits 1: not found, nothing deleted', async () => {
     const text = await cli(['volume', 'delete', MISSING_VOLUME]);
-    expect(text.code).toBe(0);
-    expect(text.stdout).toBe(`✓ volume ${MISSING_VOLUME} was already gone\n`);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toMatch(
+      new RegExp(
+        `^sam-provider: not_found: volume ${MISSING_VOLUME} not found in fr-par-1, nothing deleted \\(.*--missing-ok accepts ids that do not exist\\)$`,
+        'm',
+      ),
+    );
+    expect(text.stderr).not.toContain('✓');
 
     const json = await cli(['volume', 'delete', MISSING_VOLUME, '--json']);
+    expect(json.code).toBe(1);
+    expect(parseJson(json)).toEqual({
+      id: MISSING_VOLUME,
+      location: 'fr-par-1',
+      deleted: false,
+      notFound: true,
+    });
+  });
+
+  it('volume delete --missing-ok of a volume that does not exist exits 0, saying nothing was deleted', async () => {
+    const text = await cli(['volume', 'delete', MISSING_VOLUME, '--missing-ok']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(`- volume ${MISSING_VOLUME} not found in fr-par-1, nothing deleted\n`);
+    expect(text.stderr).not.toContain('sam-provider:');
+
+    const json = await cli(['volume', 'delete', MISSING_VOLUME, '--missing-ok', '--json']);
     expect(json.code).toBe(0);
     expect(parseJson(json)).toEqual({
       id: MISSING_VOLUME,
       location: 'fr-par-1',
       deleted: false,
-      alreadyGone: true,
+      notFound: true,
     });
   });
 
@@ -192,22 +217,32 @@ describe('volume usage errors (exit 2, nothing sent)', () => {
       'Invalid volume.name: must not be empty (fix --name)',
     ],
     [['volume', 'list', '--location', 'mars-1'], 'Invalid volume.location: must be one of fr-par-1,'],
-    [['volume', 'get', 'nope'], 'Invalid volume.volumeId: must be a volume id "{zone}/{uuid}"'],
+    [
+      ['volume', 'get', 'nope'],
+      'invalid volume id "nope" (argument <id>): a Scaleway volume id is {zone}/{uuid} with a known zone',
+    ],
+    [['volume', 'get', ''], 'invalid volume id "" (argument <id>)'],
+    [['volume', 'get', 'xx-yyy-1/0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c'], 'invalid volume id'],
     [
       ['volume', 'get', MISSING_VOLUME, '--location', 'nl-ams-1'],
       'Invalid volume.location: is in fr-par-1, not in nl-ams-1 (fix --location)',
     ],
     [
       ['volume', 'attach', 'nope', '--vm', 'fr-par-1/5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d'],
-      'Invalid volume.volumeId',
+      'invalid volume id "nope" (argument <id>)',
     ],
-    [['volume', 'detach', 'nope'], 'Invalid volume.volumeId'],
-    [['volume', 'resize', 'nope', '--size-gb', '20'], 'Invalid volume.volumeId'],
+    [
+      ['volume', 'attach', MISSING_VOLUME, '--vm', 'agent-1'],
+      'invalid VM id "agent-1" (--vm): a Scaleway VM id is',
+    ],
+    [['volume', 'detach', MISSING_VOLUME, '--vm', ''], 'invalid VM id "" (--vm)'],
+    [['volume', 'detach', 'nope'], 'invalid volume id "nope" (argument <id>)'],
+    [['volume', 'resize', 'nope', '--size-gb', '20'], 'invalid volume id "nope" (argument <id>)'],
     [
       ['volume', 'resize', MISSING_VOLUME, '--size-gb', '0'],
       'Invalid volume.sizeGb: must be at least 1 GB (fix --size-gb)',
     ],
-    [['volume', 'delete', 'nope'], 'Invalid volume.volumeId'],
+    [['volume', 'delete', 'nope'], 'invalid volume id "nope" (argument <id>)'],
     [
       ['volume', 'delete', MISSING_VOLUME, '--location', 'pl-waw-1'],
       'Invalid volume.location: is in fr-par-1, not in pl-waw-1',
@@ -269,7 +304,9 @@ describe('volume usage errors (exit 2, nothing sent)', () => {
 
       const id = await cli(['--provider', 'hetzner', 'volume', 'get', MISSING_VOLUME]);
       expect(id.code).toBe(2);
-      expect(id.stderr).toContain('error: Invalid volume.volumeId');
+      expect(id.stderr).toContain(
+        `error: invalid volume id "${MISSING_VOLUME}" (argument <id>): a Hetzner Cloud volume id is a positive integer`,
+      );
     },
   );
 });
@@ -372,9 +409,12 @@ describe.each(ACCOUNTS)(
 
         const deleted = await cli(['volume', 'delete', volume.id, ...flags], options);
         expect(deleted.code).toBe(0);
-        expect(parseJson(deleted)).toEqual({ id: volume.id, location, deleted: true, alreadyGone: false });
+        expect(parseJson(deleted)).toEqual({ id: volume.id, location, deleted: true, notFound: false });
         const gone = await cli(['volume', 'delete', volume.id, ...flags], options);
-        expect(parseJson(gone)).toMatchObject({ deleted: false, alreadyGone: true });
+        expect(gone.code).toBe(1);
+        expect(parseJson(gone)).toMatchObject({ deleted: false, notFound: true });
+        const goneOk = await cli(['volume', 'delete', volume.id, '--missing-ok', ...flags], options);
+        expect(goneOk.code).toBe(0);
 
         await cli(['delete', vm, '--wait', '--yes', ...current.flags], options);
         expect(current.emulator.leftovers()).toEqual({ servers: [], volumes: [], ips: [] });
@@ -691,7 +731,16 @@ describe('a volume the provider could not remove after a failure', () => {
     };
     const output = new Output(
       { stdout: stream, stderr: stream, stdin: process.stdin, env: {} },
-      { json: false, quiet: true, verbose: false, provider: 'hetzner' },
+      {
+        json: false,
+        quiet: true,
+        verbose: false,
+        hints: {
+          provider: 'hetzner',
+          command: 'volume create',
+          sources: settingSources({ provider: 'hetzner' }, {}),
+        },
+      },
     );
 
     output.handleEvent({

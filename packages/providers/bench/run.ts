@@ -3,14 +3,15 @@
  * with a fixed per-request latency, beside the floor the API allows (the fewest sequential round trips); the same for
  * every Block volume operation of both providers (volumes.ts, Hetzner against its own emulator); plus the
  * client's CPU cost per page and its peak memory while listing, and the client's CPU time per operation in Node and
- * inside workerd (client-cpu.ts). Writes bench/results.md and bench/results.json.
- * Usage: pnpm bench [-- --latency 20]
+ * inside workerd (client-cpu.ts). Prints the results (Markdown) and writes results.md and results.json to a
+ * temporary directory, or over the tracked bench/results.{md,json} with --write.
+ * Usage: pnpm bench [--latency 20] [--write]
  */
 
 import { fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import {
   SCALEWAY_EMULATOR_PROJECT_ID,
   SCALEWAY_EMULATOR_SECRET_KEY,
@@ -27,11 +28,19 @@ import { mapScalewayServer } from '../src/scaleway-mappers.js';
 import { scalewayServerListSchema } from '../src/scaleway-schemas.js';
 import { clientCpuMarkdown, measureClientCpu } from './client-cpu.js';
 import { forkEmulator } from './emulator-client.js';
+import { benchResultsDirectory, parseBenchArgs } from './options.js';
 import { type Measure, placeholders, type Row } from './rows.js';
 import { BENCH_POLL_INTERVAL_MS, hetznerVolumeRows, scalewayVolumeRows } from './volumes.js';
 
-const { values } = parseArgs({ options: { latency: { type: 'string', default: '20' } } });
-const LATENCY_MS = Number(values.latency);
+const options = (() => {
+  try {
+    return parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
+})();
+const LATENCY_MS = options.latencyMs;
 const ZONES = SCALEWAY_ZONE_IDS;
 
 // The emulator runs in its own process; messages seed it and reset it.
@@ -267,8 +276,10 @@ const overhead = {
   cpuPerHundredServerPageMs: cpuPerPageMs,
   listing5000Servers: memory,
 };
+const resultsDirectory = benchResultsDirectory(options);
+mkdirSync(resultsDirectory, { recursive: true });
 writeFileSync(
-  new URL('./results.json', import.meta.url),
+  join(resultsDirectory, 'results.json'),
   `${JSON.stringify({ environment, rows, volumes: { scaleway: scalewayVolumes, hetzner: hetznerVolumes }, overhead, clientCpu }, null, 2)}\n`,
 );
 
@@ -295,6 +306,9 @@ const logCell = (log: string[]) => {
 };
 const table = tableOf(rows);
 const markdown = `# Benchmark results
+
+Written by \`pnpm bench --write\` (\`bench/run.ts\`); a plain \`pnpm bench\` prints the same and leaves this
+file as it is.
 
 ScalewayProvider against the Scaleway emulator on 127.0.0.1 (in its own process), every request delayed by
 ${LATENCY_MS} ms. ${environment.date}, Node ${environment.node}, ${environment.cpu}. Each row: one warm-up run,
@@ -362,5 +376,8 @@ what an operation costs above its raw row is the library's.
 ${clientCpu.workerdSkipped === undefined ? '' : `\n**workerd was skipped**: ${clientCpu.workerdSkipped}\n`}
 ${clientCpuMarkdown(clientCpu)}
 `;
-writeFileSync(new URL('./results.md', import.meta.url), markdown);
+writeFileSync(join(resultsDirectory, 'results.md'), markdown);
 process.stdout.write(markdown);
+process.stderr.write(
+  `results: ${join(resultsDirectory, 'results.md')} and results.json${options.write ? '' : ' (the tracked bench/results.{md,json} are written with --write)'}\n`,
+);
