@@ -19,6 +19,7 @@ import { deleteCommand } from './delete-command.js';
 import { runDemo } from './demo.js';
 import { type HintContext, inputUsageError } from './error-hints.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { leftoversCommand } from './leftovers-command.js';
 import { colorsEnabled, describeError, Output } from './output.js';
 import { parseHost, parsePort, parseSandboxSpeed, sandboxCommand } from './sandbox.js';
 import { type ConnectionOptions, PROVIDER_NAMES, type ProviderName, settingSources } from './target.js';
@@ -282,6 +283,22 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
     .action(async (ids: string[], options: { wait?: boolean; missingOk?: boolean }, command: Command) =>
       execute(command, (context) =>
         deleteCommand(context, ids, { wait: options.wait === true, missingOk: options.missingOk === true }),
+      ),
+    );
+
+  program
+    .command('leftovers')
+    .description(
+      "list what the library marked as a deleted VM's own and is still billed (boot volumes, IPs), never data volumes; --delete removes it",
+    )
+    .option('--label <key=value>', 'only those carrying this label (repeatable)', parseLabel)
+    .option('--delete', 'delete them (asks first on a real account)')
+    .action(async (options: { label?: Record<string, string>; delete?: boolean }, command: Command) =>
+      execute(command, (context) =>
+        leftoversCommand(context, {
+          ...(options.label === undefined ? {} : { label: options.label }),
+          delete: options.delete === true,
+        }),
       ),
     );
 
