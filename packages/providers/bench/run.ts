@@ -8,10 +8,12 @@
  * Usage: pnpm bench [--latency 20] [--write]
  */
 
-import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   SCALEWAY_EMULATOR_PROJECT_ID,
   SCALEWAY_EMULATOR_SECRET_KEY,
@@ -150,11 +152,43 @@ await measure(
     (await seed(1, { zone: 'fr-par-1', state: 'running', commercialType: 'DEV1-M', volumeType: 'l_ssd' }))[0],
   (id) => provider.deleteVM(id as string),
 );
+// A removal that leaves the boot volume behind (DELETE of a stopped server; terminate of one booting from a Block
+// volume) first marks it as the VM's own (one PATCH), so that deleteVM called again after the server went finds it.
 await measure(
   'deleteVM, stopped (one l_ssd volume)',
-  { requests: 3, roundTrips: 3 },
+  { requests: 4, roundTrips: 4 },
   async () =>
     (await seed(1, { zone: 'fr-par-1', state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' }))[0],
+  (id) => provider.deleteVM(id as string),
+);
+await measure(
+  'deleteVM, running (Block boot volume)',
+  { requests: 4, roundTrips: 4 },
+  async () =>
+    (
+      await seed(1, {
+        zone: 'fr-par-1',
+        state: 'running',
+        commercialType: 'DEV1-M',
+        volumeType: 'sbs_volume',
+      })
+    )[0],
+  (id) => provider.deleteVM(id as string),
+);
+// Called again once the server is gone: the read, then the Block and Instance lists of volumes marked as its own.
+await measure(
+  'deleteVM again, server already gone',
+  { requests: 3, roundTrips: 2 },
+  async () => {
+    const [id] = await seed(1, {
+      zone: 'fr-par-1',
+      state: 'running',
+      commercialType: 'DEV1-M',
+      volumeType: 'l_ssd',
+    });
+    await provider.deleteVM(id as string);
+    return id;
+  },
   (id) => provider.deleteVM(id as string),
 );
 await measure(
@@ -264,6 +298,34 @@ emulator.close();
 const cpuEmulator = await forkEmulator(0);
 const clientCpu = await measureClientCpu(cpuEmulator, (line) => process.stderr.write(`${line}\n`));
 cpuEmulator.close();
+
+// The chaos suite at scale (bench/chaos.run.ts): both providers, 500 lifecycles, 10% faults, in vitest's virtual time.
+const CHAOS_LIFECYCLES = 500;
+const CHAOS_FAULT_RATE = 0.1;
+const chaosOut = join(mkdtempSync(join(tmpdir(), 'sam-chaos-')), 'chaos.txt');
+const vitestEntry = join(
+  dirname(createRequire(import.meta.url).resolve('vitest/package.json')),
+  'vitest.mjs',
+);
+process.stderr.write(
+  `chaos: ${CHAOS_LIFECYCLES} lifecycles per provider at ${CHAOS_FAULT_RATE * 100}% faults…\n`,
+);
+const chaosRun = spawnSync(
+  process.execPath,
+  [vitestEntry, 'run', '--config', fileURLToPath(new URL('./vitest.chaos.config.ts', import.meta.url))],
+  {
+    env: {
+      ...process.env,
+      SAM_CHAOS_LIFECYCLES: String(CHAOS_LIFECYCLES),
+      SAM_CHAOS_FAULT_RATE: String(CHAOS_FAULT_RATE),
+      SAM_CHAOS_OUT: chaosOut,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
+const chaosReport = existsSync(chaosOut) ? readFileSync(chaosOut, 'utf8') : '(no report written)';
+const chaosPassed = chaosRun.status === 0;
+if (!chaosPassed) process.exitCode = 1;
 
 const environment = {
   date: new Date().toISOString(),
@@ -375,6 +437,22 @@ indented rows split the page into its parts, and fetch the same requests raw (\`
 what an operation costs above its raw row is the library's.
 ${clientCpu.workerdSkipped === undefined ? '' : `\n**workerd was skipped**: ${clientCpu.workerdSkipped}\n`}
 ${clientCpuMarkdown(clientCpu)}
+
+## Chaos at scale
+
+The chaos suite (\`tests/chaos\`, run here by \`bench/chaos.run.ts\`) with ${CHAOS_LIFECYCLES} VM lifecycles and
+${Math.round(CHAOS_LIFECYCLES / 4)} volume lifecycles per provider, 25 at a time, in virtual time: every fault kind fires
+on every request with a ${CHAOS_FAULT_RATE * 100}% chance (429, 500, 503, dropped before or after the API acted, slow
+answers the API commits late, very late ones, 503s that come back on the next 1–4 requests of the same endpoint, and
+the answers of deletes and actions lost again and again), callers abort 10% of lifecycles mid-step. Callers retry a
+failed \`deleteVM\` until it resolves and delete what they hold; then, before any reconciler or sweep, no boot volume or
+IP is left without its server and nothing a caller was given is left; the reconciler (listVMs by label) then removes
+what creates processed after the library stopped looking made, and \`deleteLeftovers\` sweeps. The invariants are
+the test suite's${chaosPassed ? ', and they held' : '; **they did not hold in this run** (see the stderr of `pnpm bench`)'}.
+
+\`\`\`text
+${chaosReport}
+\`\`\`
 `;
 writeFileSync(join(resultsDirectory, 'results.md'), markdown);
 process.stdout.write(markdown);

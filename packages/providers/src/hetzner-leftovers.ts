@@ -37,45 +37,29 @@ const floatingListSchema = z.object({ floating_ips: z.array(ipSchema), meta: met
 
 interface IpKind {
   type: 'primary_ip' | 'floating_ip';
-  path: string;
-  /** One page: its IPs and whether another follows. */
-  page: (
-    context: HetznerContext,
-    query: Record<string, string | number>,
-    signal: AbortSignal | undefined,
-  ) => Promise<{ ips: HetznerIp[]; more: boolean }>;
+  path: '/primary_ips' | '/floating_ips';
 }
 
 const KINDS: readonly IpKind[] = [
-  {
-    type: 'primary_ip',
-    path: '/primary_ips',
-    page: async (context, query, signal) => {
-      const { data } = await context.client.request({
-        method: 'GET',
-        path: '/primary_ips',
-        query,
-        schema: primaryListSchema,
-        signal,
-      });
-      return { ips: data.primary_ips, more: Boolean(data.meta?.pagination?.next_page) };
-    },
-  },
-  {
-    type: 'floating_ip',
-    path: '/floating_ips',
-    page: async (context, query, signal) => {
-      const { data } = await context.client.request({
-        method: 'GET',
-        path: '/floating_ips',
-        query,
-        schema: floatingListSchema,
-        signal,
-      });
-      return { ips: data.floating_ips, more: Boolean(data.meta?.pagination?.next_page) };
-    },
-  },
+  { type: 'primary_ip', path: '/primary_ips' },
+  { type: 'floating_ip', path: '/floating_ips' },
 ];
+
+/** One page of IPs of `kind`, and whether another follows. */
+async function ipPage(
+  context: HetznerContext,
+  kind: IpKind,
+  query: Record<string, string | number>,
+  signal: AbortSignal | undefined,
+): Promise<{ ips: HetznerIp[]; more: boolean }> {
+  const request = { method: 'GET', path: kind.path, query, signal } as const;
+  const { data } =
+    kind.type === 'primary_ip'
+      ? await context.client.request({ ...request, schema: primaryListSchema })
+      : await context.client.request({ ...request, schema: floatingListSchema });
+  const ips = 'primary_ips' in data ? data.primary_ips : data.floating_ips;
+  return { ips, more: Boolean(data.meta?.pagination?.next_page) };
+}
 
 /** Unassigned Primary and Floating IPs carrying `labels` (or the mark): two lists, each paged. */
 export async function findHetznerLeftovers(
@@ -90,8 +74,9 @@ export async function findHetznerLeftovers(
     KINDS.map(async (kind) => {
       const found: HetznerIp[] = [];
       for (let page = 1; page <= context.maxPages; page++) {
-        const { ips, more } = await kind.page(
+        const { ips, more } = await ipPage(
           context,
+          kind,
           { label_selector: selector, page, per_page: PAGE_SIZE },
           signal,
         );

@@ -27,7 +27,7 @@ import {
   listHetznerVolumes,
   resizeHetznerVolume,
 } from './hetzner-volumes.js';
-import { type Leftover, type LeftoverSweep, sweepLeftovers } from './leftovers.js';
+import { type Leftover, type LeftoverSweep, leftoverSweep } from './leftovers.js';
 import type {
   HetznerProviderConfig,
   LocationMetadata,
@@ -61,10 +61,17 @@ export class HetznerProvider implements Provider, LeftoverSweep {
   /** docs/hetzner-api.md "Volumes": 10–10 240 GB (SAM uses up to 10 000), 16 per server, same location only. */
   readonly volumeCapabilities: VolumeCapabilities = HETZNER_VOLUME_CAPABILITIES;
   readonly #context: HetznerContext;
+  readonly #sweep: LeftoverSweep;
 
   constructor(config: Omit<HetznerProviderConfig, 'provider'> & { provider?: 'hetzner' }) {
     this.#context = createHetznerContext(config);
     this.defaultLocation = this.#context.defaultLocation;
+    this.#sweep = leftoverSweep(
+      PROVIDER,
+      hetznerLabelsSchema,
+      (labels, signal) => findHetznerLeftovers(this.#context, labels, signal),
+      (leftover, signal) => deleteHetznerLeftover(this.#context, leftover, signal),
+    );
   }
 
   /**
@@ -198,11 +205,7 @@ export class HetznerProvider implements Provider, LeftoverSweep {
     labels: Record<string, string> = {},
     context: ProviderRequestContext = {},
   ): Promise<Leftover[]> {
-    return withAbortReason(context, async () => {
-      const filter = parseInput(PROVIDER, hetznerLabelsSchema, labels, 'labels');
-      throwIfProviderRequestAborted(context);
-      return findHetznerLeftovers(this.#context, filter, context.signal);
-    });
+    return this.#sweep.findLeftovers(labels, context);
   }
 
   /** Delete what {@link findLeftovers} finds; see {@link LeftoverSweep.deleteLeftovers}. */
@@ -210,12 +213,7 @@ export class HetznerProvider implements Provider, LeftoverSweep {
     labels: Record<string, string> = {},
     context: ProviderRequestContext = {},
   ): Promise<Leftover[]> {
-    return withAbortReason(context, async () => {
-      const found = await this.findLeftovers(labels, context);
-      return sweepLeftovers(PROVIDER, found, (leftover) =>
-        deleteHetznerLeftover(this.#context, leftover, context.signal),
-      );
-    });
+    return this.#sweep.deleteLeftovers(labels, context);
   }
 
   async #action(id: string, action: 'poweron' | 'poweroff', context: ProviderRequestContext): Promise<void> {

@@ -1,6 +1,9 @@
+import type { z } from 'zod';
+import { throwIfProviderRequestAborted, withAbortReason } from './abort.js';
 import { mapConcurrent } from './concurrency.js';
 import { isProviderError, ProviderError } from './errors.js';
 import type { ProviderRequestContext } from './types.js';
+import { parseInput } from './validation.js';
 
 /**
  * A billed resource that the library marked as a VM's own, still there although that VM is gone (or never came to
@@ -74,4 +77,30 @@ export async function sweepLeftovers(
 export function hasLeftoverSweep<P extends object>(provider: P): provider is P & LeftoverSweep {
   const candidate = provider as Partial<LeftoverSweep>;
   return typeof candidate.findLeftovers === 'function' && typeof candidate.deleteLeftovers === 'function';
+}
+
+/**
+ * A provider's {@link LeftoverSweep} from its two primitives: labels are validated (`invalid_input` before any
+ * request), `find` lists, `remove` deletes one (404 counts as deleted), the caller's signal ends both.
+ */
+export function leftoverSweep(
+  provider: string,
+  labelsSchema: z.ZodType<Record<string, string>>,
+  find: (labels: Record<string, string>, signal: AbortSignal | undefined) => Promise<Leftover[]>,
+  remove: (leftover: Leftover, signal: AbortSignal | undefined) => Promise<void>,
+): LeftoverSweep {
+  const findLeftovers = (labels: Record<string, string> = {}, context: ProviderRequestContext = {}) =>
+    withAbortReason(context, async () => {
+      const filter = parseInput(provider, labelsSchema, labels, 'labels');
+      throwIfProviderRequestAborted(context);
+      return find(filter, context.signal);
+    });
+  return {
+    findLeftovers,
+    deleteLeftovers: (labels = {}, context = {}) =>
+      withAbortReason(context, async () => {
+        const found = await findLeftovers(labels, context);
+        return sweepLeftovers(provider, found, (leftover) => remove(leftover, context.signal));
+      }),
+  };
 }

@@ -7,7 +7,7 @@ import { tagsToLabels } from './scaleway-mappers.js';
 import type { ScalewayBlockVolume, ScalewayLocalVolume, ScalewayServer } from './scaleway-schemas.js';
 
 /**
- * Ownership marks (docs/scaleway-api.md §15.12). Nothing links a volume to its server once the server is gone
+ * Ownership marks (docs/scaleway-api.md §6.5, §15.12). Nothing links a volume to its server once the server is gone
  * (§6.1, §15.10: references drop to `[]`, `server: null`), so right before the request that removes a server and
  * leaves its boot volume behind, the boot volume is tagged with its VM: a `deleteVM` retried after the server went
  * finds it by the VM's id, and the leftovers sweep by the constant mark. Neither tag has `=`, so neither is ever read

@@ -1,7 +1,7 @@
 import type { VMSize } from '@simple-agent-manager/shared';
 import { throwIfProviderRequestAborted, withAbortReason } from './abort.js';
 import { isProviderError, withMessage } from './errors.js';
-import { type Leftover, type LeftoverSweep, sweepLeftovers } from './leftovers.js';
+import { type Leftover, type LeftoverSweep, leftoverSweep } from './leftovers.js';
 import { powerScalewayServer } from './scaleway-actions.js';
 import { SCALEWAY_SIZES } from './scaleway-catalog.js';
 import {
@@ -66,6 +66,7 @@ export class ScalewayProvider implements Provider, LeftoverSweep {
   readonly volumeCapabilities: VolumeCapabilities = SCALEWAY_VOLUME_CAPABILITIES;
   readonly #context: ScalewayContext;
   readonly #images: ScalewayImages;
+  readonly #sweep: LeftoverSweep;
 
   constructor(config: Omit<ScalewayProviderConfig, 'provider'> & { provider?: 'scaleway' }) {
     this.#context = createScalewayContext(config);
@@ -73,6 +74,12 @@ export class ScalewayProvider implements Provider, LeftoverSweep {
     this.defaultLocation = this.#context.zone;
     this.locationMetadata = this.#context.locationMetadata;
     this.locations = this.#context.locations;
+    this.#sweep = leftoverSweep(
+      PROVIDER,
+      scalewayLabelsSchema,
+      (labels, signal) => findScalewayLeftovers(this.#context, labels, { signal }),
+      (leftover, signal) => deleteScalewayLeftover(this.#context, leftover, { signal }),
+    );
   }
 
   /**
@@ -179,11 +186,7 @@ export class ScalewayProvider implements Provider, LeftoverSweep {
     labels: Record<string, string> = {},
     context: ProviderRequestContext = {},
   ): Promise<Leftover[]> {
-    return withAbortReason(context, async () => {
-      const filter = parseInput(PROVIDER, scalewayLabelsSchema, labels, 'labels');
-      throwIfProviderRequestAborted(context);
-      return findScalewayLeftovers(this.#context, filter, { signal: context.signal });
-    });
+    return this.#sweep.findLeftovers(labels, context);
   }
 
   /** Delete what {@link findLeftovers} finds; see {@link LeftoverSweep.deleteLeftovers}. */
@@ -191,12 +194,7 @@ export class ScalewayProvider implements Provider, LeftoverSweep {
     labels: Record<string, string> = {},
     context: ProviderRequestContext = {},
   ): Promise<Leftover[]> {
-    return withAbortReason(context, async () => {
-      const found = await this.findLeftovers(labels, context);
-      return sweepLeftovers(PROVIDER, found, (leftover) =>
-        deleteScalewayLeftover(this.#context, leftover, { signal: context.signal }),
-      );
-    });
+    return this.#sweep.deleteLeftovers(labels, context);
   }
 
   /** A Block Storage volume (sbs_5k), tagged with its labels; resolves while it may still be `creating`. */
