@@ -67,6 +67,30 @@ describe('deleteVM converges on Hetzner', () => {
   });
 });
 
+describe('createVM on Hetzner: nothing untracked whichever answer is lost', () => {
+  it.each([
+    ['refused before the API acted (503)', { status: 503 }],
+    ['carried out, its answer dropped on every attempt', { drop: true, phase: 'after' as const }],
+    ['carried out, its answer a 502 on every attempt', { status: 502, phase: 'after' as const }],
+  ])('a POST %s: rejects with nothing made, or resolves with the one server it made', async (_, fault) => {
+    const handle = emulator.injectFault({ method: 'POST', path: '/v1/servers', ...fault });
+    const outcome = await provider()
+      .createVM({ name: 'agent-2', size: 'small', location: 'fsn1', userData: '#cloud-config\n' })
+      .then(
+        (vm) => ({ vm }),
+        (error: ProviderError) => ({ error }),
+      );
+    handle.remove();
+    if ('vm' in outcome) {
+      expect(emulator.leftovers().servers.map((item) => item.id)).toEqual([outcome.vm.id]);
+      await provider().deleteVM(outcome.vm.id);
+    } else {
+      expect(outcome.error.retryable).toBe(true);
+    }
+    expect(remaining()).toEqual({ servers: 0, volumes: 0, ips: 0 });
+  });
+});
+
 describe('findLeftovers / deleteLeftovers on Hetzner', () => {
   it('finds unassigned Primary and Floating IPs carrying the labels; never an assigned one, a server’s own or a volume', async () => {
     const vm = emulator.seedServer({ name: 'agent-1', labels: { run: 'r1' } });

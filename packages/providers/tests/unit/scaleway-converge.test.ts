@@ -286,6 +286,52 @@ describe('createVM: nothing untracked when it rejects (issue sequence 3)', () =>
   });
 });
 
+describe('createVM: every step failing beyond the retry budget leaves nothing untracked', () => {
+  const USER_DATA_PATH = /\/user_data\/cloud-init$/;
+  it.each([
+    ['the POST, refused before the API acted (503)', { method: 'POST', path: SERVERS, status: 503 }],
+    [
+      'the POST, carried out and its answer dropped',
+      { method: 'POST', path: SERVERS, drop: true, phase: 'after' },
+    ],
+    ['the cloud-init PATCH (503)', { method: 'PATCH', path: USER_DATA_PATH, status: 503 }],
+    [
+      'the cloud-init PATCH, its answer dropped',
+      { method: 'PATCH', path: USER_DATA_PATH, drop: true, phase: 'after' },
+    ],
+    ['the poweron (503)', { method: 'POST', path: ACTION, status: 503 }],
+    [
+      'the poweron, carried out and its answer dropped',
+      { method: 'POST', path: ACTION, drop: true, phase: 'after' },
+    ],
+  ] as const)('%s: rejects with nothing left, or resolves with the one VM it made', async (_, fault) => {
+    const handle = emulator.injectFault(fault);
+    const outcome = await provider()
+      .createVM({
+        name: 'agent-step',
+        size: 'small',
+        location: ZONE,
+        userData: USER_DATA,
+        labels: { step: 'x' },
+      })
+      .then(
+        (vm) => ({ vm }),
+        (error: ProviderError) => ({ error }),
+      );
+    handle.remove();
+    emulator.clock.settle();
+    if ('vm' in outcome) {
+      // A lost answer the lookup recovered: the caller holds the only VM, and deletes it.
+      expect(emulator.servers().map((stored) => `${ZONE}/${stored.id}`)).toEqual([outcome.vm.id]);
+      await provider().deleteVM(outcome.vm.id);
+    } else {
+      expect(outcome.error.retryable).toBe(true);
+      expect(JSON.stringify(outcome.error)).not.toContain('token-converge-7f3a');
+    }
+    expect(remaining()).toEqual(NOTHING);
+  });
+});
+
 describe('findLeftovers / deleteLeftovers', () => {
   /** A VM whose deleteVM left its boot volume behind (the volume DELETE kept failing), then faults off. */
   async function orphanedBootVolume(
