@@ -6,6 +6,7 @@ import {
   scalewayIpListSchema,
   scalewayLocalImageListSchema,
   scalewayLocalVolumeListSchema,
+  scalewayLocalVolumeResponseSchema,
   scalewayServerListSchema,
   scalewayServerResponseSchema,
 } from './scaleway-schemas.js';
@@ -157,6 +158,17 @@ export class ScalewayClient {
       signal: options.signal,
       secrets: options.secrets,
     });
+  }
+
+  async getLocalVolume(zone: string, id: string, options: CallOptions = {}) {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: `/instance/v1/zones/${zone}/volumes/${id}`,
+      schema: scalewayLocalVolumeResponseSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data.volume;
   }
 
   /** One page of local volumes; `tags` is comma-joined, every one required (§15.12: Instance lists join tags). */

@@ -18,7 +18,8 @@ export function parseScalewayServerId(id: string): ScalewayServerRef | undefined
   const uuid = slash === -1 ? id : id.slice(slash + 1);
   if (!SCALEWAY_UUID.test(uuid)) return undefined;
   if (zone !== '' && !(SCALEWAY_ZONE_IDS as readonly string[]).includes(zone)) return undefined;
-  return { zone, uuid };
+  // The API speaks lower-case UUIDs, and the marks a delete writes carry them so (docs/scaleway-api.md §6.5).
+  return { zone, uuid: uuid.toLowerCase() };
 }
 
 /** {@link parseScalewayServerId}, or an `invalid_input` naming `id`. */

@@ -1,7 +1,9 @@
 import { mapConcurrent } from './concurrency.js';
+import { isProviderError } from './errors.js';
 import type { Leftover } from './leftovers.js';
 import type { CallOptions } from './scaleway-client.js';
 import type { ScalewayContext } from './scaleway-config.js';
+import { SCALEWAY_UUID } from './scaleway-ids.js';
 import { readScalewayServer } from './scaleway-listing.js';
 import { tagsToLabels } from './scaleway-mappers.js';
 import type { ScalewayBlockVolume, ScalewayLocalVolume, ScalewayServer } from './scaleway-schemas.js';
@@ -22,9 +24,10 @@ const ZONE_CONCURRENCY = 10;
 
 export const ownerTag = (serverUuid: string) => `${OWNER_TAG_PREFIX}${serverUuid}`;
 
-/** The uuid of the VM a volume's marks name, if any. */
+/** The uuid of the VM a volume's marks name, if any: a UUID only (it goes into a request path). */
 function ownerOf(tags: readonly string[]): string | undefined {
-  return tags.find((tag) => tag.startsWith(OWNER_TAG_PREFIX))?.slice(OWNER_TAG_PREFIX.length);
+  const owner = tags.find((tag) => tag.startsWith(OWNER_TAG_PREFIX))?.slice(OWNER_TAG_PREFIX.length);
+  return owner !== undefined && SCALEWAY_UUID.test(owner) ? owner.toLowerCase() : undefined;
 }
 
 /** True when a Block volume carries the library's ownership mark: a boot volume, never a data volume. */
@@ -40,26 +43,42 @@ export interface BootVolume {
   tags?: readonly string[] | undefined;
 }
 
-/**
- * The tags a boot volume gets before its server goes: what it had (a Block root volume has none, §15.12, and is
- * about to be deleted anyway), the VM's labels, and both marks.
- */
-function ownershipTags(server: ScalewayServer, volume: BootVolume): string[] {
+/** The mark `createVolume` gives a data volume (scaleway-volumes.ts): a volume carrying it is never a boot volume. */
+const CREATION_TAG_PREFIX = 'sam-creation:';
+
+/** The tags a boot volume gets before its server goes: what it had, the VM's labels, and both marks. */
+function ownershipTags(server: ScalewayServer, tags: readonly string[]): string[] {
   const labels = (server.tags ?? []).filter((tag) => tag.indexOf('=') > 0);
-  return [...new Set([...(volume.tags ?? []), ...labels, OWNED_TAG, ownerTag(server.id)])];
+  return [...new Set([...tags, ...labels, OWNED_TAG, ownerTag(server.id)])];
 }
 
-/** Tag `volume` as `server`'s own (one `PATCH`, retried like a PUT). */
+/**
+ * Tag `volume` as `server`'s own (one `PATCH`, retried like a PUT); a Block volume is read first (its tags are not
+ * in the server's read, and a PATCH replaces them). `data`: the volume carries `createVolume`'s mark, so it is a data
+ * volume that sits where the boot volume was (key `"0"`, after the boot volume was detached): nothing is written,
+ * and it must be neither marked nor deleted. `gone`: it no longer exists.
+ */
 export async function markBootVolume(
   context: ScalewayContext,
   zone: string,
   server: ScalewayServer,
   volume: BootVolume,
   call: CallOptions,
-): Promise<void> {
-  const tags = ownershipTags(server, volume);
-  if (volume.type === 'sbs_volume') await context.client.tagBlockVolume(zone, volume.id, tags, call);
-  else await context.client.tagLocalVolume(zone, volume.id, tags, call);
+): Promise<'marked' | 'data' | 'gone'> {
+  try {
+    const tags =
+      volume.type === 'sbs_volume'
+        ? ((await context.client.getBlockVolume(zone, volume.id, call)).tags ?? [])
+        : (volume.tags ?? []);
+    if (tags.some((tag) => tag.startsWith(CREATION_TAG_PREFIX))) return 'data';
+    const marked = ownershipTags(server, tags);
+    if (volume.type === 'sbs_volume') await context.client.tagBlockVolume(zone, volume.id, marked, call);
+    else await context.client.tagLocalVolume(zone, volume.id, marked, call);
+    return 'marked';
+  } catch (error) {
+    if (isProviderError(error, 'not_found')) return 'gone';
+    throw error;
+  }
 }
 
 /**

@@ -87,6 +87,7 @@ export const scalewayLocalVolumeSchema = z.object({
 });
 export type ScalewayLocalVolume = z.infer<typeof scalewayLocalVolumeSchema>;
 export const scalewayLocalVolumeListSchema = z.object({ volumes: z.array(scalewayLocalVolumeSchema) });
+export const scalewayLocalVolumeResponseSchema = z.object({ volume: scalewayLocalVolumeSchema });
 
 /** A flexible IP (§4.1, §6.1): `server` is null while detached. */
 export const scalewayIpSchema = z.object({

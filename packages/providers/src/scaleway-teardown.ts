@@ -10,6 +10,8 @@ import { pauseWithin } from './waits.js';
 /** How many state changes one delete follows before giving up (each is a re-read after a refusal or a wait). */
 const MAX_DELETE_STEPS = 8;
 const MAX_POLL_INTERVAL_MS = 5_000;
+/** Failures a later call may not meet: the delete stops and says so, rather than go on without the mark. */
+const TRANSIENT = ['network', 'timeout', 'unavailable', 'rate_limited'] as const;
 
 /** A wait's budget: where it must stop, the caller's signal and the values to keep out of errors. */
 interface WaitBudget extends CallOptions {
@@ -36,30 +38,46 @@ export async function destroyScalewayServer(
 ): Promise<void> {
   const budget: WaitBudget = { ...call, deadline: Date.now() + context.waitTimeoutMs };
   // Every volume seen on any read: the server may show volumes a later read no longer lists (§6.4).
-  const volumes = new Map<string, { type: string; boot: boolean; tags: readonly string[] | undefined }>();
+  // `data`: found to be a data volume although it sat in the boot slot (see markLeftBehind): never a boot volume.
+  const volumes = new Map<
+    string,
+    { type: string; boot: boolean; tags: readonly string[] | undefined; data?: boolean }
+  >();
   const remember = (read: ScalewayServer | undefined) => {
     for (const [key, volume] of Object.entries(read?.volumes ?? {})) {
       const known = volumes.get(volume.id);
       volumes.set(volume.id, {
         type: volume.volume_type ?? 'l_ssd',
-        boot: (known?.boot ?? false) || key === '0' || volume.boot === true,
+        boot: known?.data !== true && ((known?.boot ?? false) || key === '0' || volume.boot === true),
         tags: volume.tags ?? known?.tags,
+        ...(known?.data === true ? { data: true } : {}),
       });
     }
     return read;
   };
   const marked = new Set<string>();
-  /** Mark the boot volumes `removal` leaves behind, once each; a 404 means there is nothing left to mark. */
+  /** Mark one boot volume (see {@link markBootVolume}); a data volume found in the boot slot is kept from then on. */
+  const mark = async (read: ScalewayServer, id: string) => {
+    const volume = volumes.get(id);
+    if (volume === undefined) return 'gone' as const;
+    const outcome = await markBootVolume(context, zone, read, { id, ...volume }, budget);
+    if (outcome === 'marked') marked.add(id);
+    if (outcome === 'data') volumes.set(id, { ...volume, boot: false, data: true });
+    return outcome;
+  };
+  /**
+   * Mark the boot volumes `removal` leaves behind, once each. A transient failure stops the delete before anything
+   * is removed (the next call marks again); a refusal for good (a permission, a rule of the API) does not block the
+   * delete: the volume is then deleted unmarked, and a failure of that says it cannot be found again.
+   */
   const markLeftBehind = async (read: ScalewayServer, removal: 'terminate' | 'delete') => {
     for (const [id, volume] of volumes) {
       if (!volume.boot || marked.has(id) || (removal === 'terminate' && volume.type !== 'sbs_volume'))
         continue;
       try {
-        await markBootVolume(context, zone, read, { id, ...volume }, budget);
-        marked.add(id);
+        await mark(read, id);
       } catch (error) {
-        // Gone already: nothing to leave behind (should its delete fail after all, it is marked then).
-        if (!isProviderError(error, 'not_found')) throw error;
+        if (isProviderError(error, ...TRANSIENT) || !isProviderError(error)) throw error;
       }
     }
   };
@@ -125,16 +143,37 @@ export async function destroyScalewayServer(
     current = remember(await readScalewayServer(context, zone, id, budget));
   }
   // The boot volume only: after our terminate an l_ssd one is already gone, an SBS one is detached (§6.2).
-  const remaining = [...volumes]
-    .filter(([, volume]) => volume.boot && (!terminated || volume.type === 'sbs_volume'))
-    .map(([id, volume]) => ({ id, type: volume.type, tags: volume.tags, marked: marked.has(id) }));
+  const candidates = [...volumes.keys()].filter((id) => {
+    const volume = volumes.get(id);
+    return volume?.boot === true && (!terminated || volume.type === 'sbs_volume');
+  });
+  // One not marked yet (the server went before we could mark it, or the mark was refused): it is checked (never
+  // delete a data volume) and marked now, so that it stays findable should its delete fail. A Block volume that
+  // cannot be checked is not deleted: it is reported as left.
+  const unchecked: RemainingVolume[] = [];
+  for (const id of candidates) {
+    if (marked.has(id)) continue;
+    try {
+      await mark(server, id);
+    } catch {
+      const volume = volumes.get(id);
+      if (volume?.type === 'sbs_volume') {
+        unchecked.push({ id, type: volume.type, marked: false });
+        volumes.set(id, { ...volume, boot: false });
+      }
+    }
+  }
+  const remaining = candidates.flatMap((id) => {
+    const volume = volumes.get(id);
+    return volume?.boot === true ? [{ id, type: volume.type, marked: marked.has(id) }] : [];
+  });
   await deleteVolumes(
     context,
     zone,
     server.id,
     remaining,
     { deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs), secrets: budget.secrets },
-    (volume) => markBootVolume(context, zone, server, volume, { secrets: budget.secrets }),
+    unchecked,
   );
   throwIfProviderRequestAborted(budget);
 }
@@ -167,9 +206,9 @@ interface RemainingVolume extends BootVolume {
 }
 
 /**
- * Delete every remaining volume of a deleted server; any left is named in one error (and reported). The error is
- * retryable exactly when calling `deleteVM` again will finish the job: every failure was transient and every volume
- * left carries the marks that let the next call find it (an unmarked one is marked now, if the API lets us).
+ * Delete every remaining volume of a deleted server; any left (and each `unchecked` one, not deleted) is named in
+ * one error (and reported). The error is retryable exactly when calling `deleteVM` again will finish the job: every
+ * failure was transient and every volume left carries the marks that let the next call find it.
  */
 async function deleteVolumes(
   context: ScalewayContext,
@@ -177,33 +216,41 @@ async function deleteVolumes(
   serverId: string,
   remaining: readonly RemainingVolume[],
   budget: WaitBudget,
-  markLate?: (volume: BootVolume) => Promise<void>,
+  unchecked: readonly RemainingVolume[] = [],
 ): Promise<void> {
   const results = await Promise.allSettled(
-    remaining.map((volume) => deleteVolume(context, zone, volume, budget)),
+    remaining.map(async (volume) => {
+      try {
+        await deleteVolume(context, zone, volume, budget);
+      } catch (error) {
+        // Lost answers: the delete may have gone through. One read tells (a 404 is done).
+        if (
+          !isProviderError(error, 'network', 'timeout') ||
+          (await stillThere(context, zone, volume, budget)) !== false
+        )
+          throw error;
+      }
+    }),
   );
   const failures = results.flatMap((result) =>
     result.status === 'rejected' ? [result.reason as unknown] : [],
   );
-  if (failures.length === 0) return;
-  const failed = remaining.filter((_, index) => results[index]?.status === 'rejected');
-  // An unmarked volume is marked now, so that the next call finds it; a 404 then says it is gone after all (its
-  // delete did go through, the answer was lost).
-  const verdicts = await Promise.all(
-    failed.map(async (volume): Promise<'findable' | 'unfindable' | 'gone'> => {
-      if (volume.marked) return 'findable';
-      if (markLate === undefined) return 'unfindable';
-      try {
-        await markLate(volume);
-        return 'findable';
-      } catch (error) {
-        return isProviderError(error, 'not_found') ? 'gone' : 'unfindable';
-      }
-    }),
-  );
-  const left = failed.filter((_, index) => verdicts[index] !== 'gone');
-  if (left.length === 0) return;
-  const findable = verdicts.filter((verdict) => verdict !== 'gone').map((verdict) => verdict === 'findable');
+  if (failures.length === 0 && unchecked.length === 0) return;
+  const left = [...unchecked, ...remaining.filter((_, index) => results[index]?.status === 'rejected')];
+  const findable = left.map((volume) => volume.marked);
+  if (unchecked.length > 0) {
+    failures.push(
+      ...unchecked.map(
+        (volume) =>
+          new ProviderError({
+            provider: SCALEWAY_PROVIDER,
+            category: 'unknown',
+            retryable: false,
+            message: `volume ${zone}/${volume.id} could not be read, so it was not deleted (it may be a data volume)`,
+          }),
+      ),
+    );
+  }
   const first = failures[0];
   const retryable =
     findable.every(Boolean) && failures.every((failure) => isProviderError(failure) && failure.retryable);
@@ -211,7 +258,7 @@ async function deleteVolumes(
     provider: SCALEWAY_PROVIDER,
     category: isProviderError(first) ? first.category : 'unknown',
     retryable,
-    message: `Server ${zone}/${serverId} is deleted but ${left.length} volume(s) remain: ${left
+    message: `The removal of server ${zone}/${serverId} went through, but ${left.length} volume(s) remain: ${left
       .map((volume) => `${zone}/${volume.id} (${volume.type})`)
       .join(', ')}; ${
       retryable
@@ -224,6 +271,22 @@ async function deleteVolumes(
   error.cleanupErrors.push(...failures);
   context.client.http.cleanupFailed(undefined, error, `volumes of server ${zone}/${serverId}`);
   throw error;
+}
+
+/** Whether a volume still exists: `false` on a 404, `undefined` when the read fails too. */
+async function stillThere(
+  context: ScalewayContext,
+  zone: string,
+  volume: BootVolume,
+  call: CallOptions,
+): Promise<boolean | undefined> {
+  try {
+    if (volume.type === 'sbs_volume') await context.client.getBlockVolume(zone, volume.id, call);
+    else await context.client.getLocalVolume(zone, volume.id, call);
+    return true;
+  } catch (error) {
+    return isProviderError(error, 'not_found') ? false : undefined;
+  }
 }
 
 /** Run a state-changing request: `done`, `gone` (the server no longer exists) or `refused` by the server's state. */

@@ -111,16 +111,16 @@ export class ScalewayProvider implements Provider, LeftoverSweep {
         await destroyScalewayServer(this.#context, found.zone, found.server, { signal: context.signal });
         return;
       }
-      // Gone already (an earlier deleteVM removed the server): finish what it left, found by the marks it wrote.
-      // A bare UUID (an older record) is looked for in the default zone only.
-      await deleteOwnedScalewayVolumes(
-        this.#context,
-        ref.zone === '' ? this.#context.zone : ref.zone,
-        ref.uuid,
-        {
-          signal: context.signal,
-        },
+      // Gone already (an earlier deleteVM removed the server): finish what it left, found by the marks it wrote,
+      // in its zone (every zone for a bare UUID, which names none).
+      const zones = ref.zone === '' ? this.#context.zones : [ref.zone];
+      const results = await Promise.allSettled(
+        zones.map((zone) =>
+          deleteOwnedScalewayVolumes(this.#context, zone, ref.uuid, { signal: context.signal }),
+        ),
       );
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     });
   }
 

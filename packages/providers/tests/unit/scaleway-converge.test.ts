@@ -230,6 +230,83 @@ describe('deleteVM: a removal whose answers are lost (issue sequence 2)', () => 
   });
 });
 
+describe('deleteVM: the edges of convergence', () => {
+  it('a bare UUID of a VM in another zone: the retry finds its marked boot volume there', async () => {
+    const vm = emulator.seedServer({
+      zone: 'nl-ams-1',
+      state: 'stopped',
+      commercialType: 'DEV1-M',
+      volumeType: 'l_ssd',
+    });
+    const handle = emulator.injectFault({ method: 'DELETE', path: SERVER, drop: true, phase: 'after' });
+    expect(await failureOf(provider().deleteVM(vm.id))).toMatchObject({ retryable: true });
+    handle.remove();
+    await provider().deleteVM(vm.id);
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('an upper-case id is the same VM, and its retry finds the marks (written lower-case)', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    const handle = emulator.injectFault({ method: 'DELETE', path: LOCAL_VOLUME, status: 503 });
+    expect(await failureOf(provider().deleteVM(zonal(vm.id.toUpperCase())))).toMatchObject({
+      retryable: true,
+    });
+    handle.remove();
+    await provider().deleteVM(zonal(vm.id.toUpperCase()));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('never marks nor deletes a data volume that sits in the boot slot (its boot volume detached before)', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', volumeType: 'sbs_volume' });
+    const root = bootOf(vm.id);
+    const scaleway = provider();
+    const data = await scaleway.createVolume({
+      name: 'precious',
+      sizeGb: 5,
+      location: ZONE,
+      labels: { keep: 'yes' },
+    });
+    emulator.clock.settle();
+    await scaleway.detachVolume({ volumeId: zonal(root), location: ZONE });
+    await scaleway.attachVolume({ volumeId: data.id, serverId: zonal(vm.id), location: ZONE });
+    const uuid = data.id.split('/')[1] as string;
+    expect(emulator.getServer(ZONE, vm.id)?.volumes['0']).toBe(uuid);
+    const tags = [...(emulator.getVolume(uuid)?.tags ?? [])];
+    await scaleway.deleteVM(zonal(vm.id));
+    emulator.clock.settle();
+    expect(emulator.getServer(ZONE, vm.id)).toBeUndefined();
+    expect(emulator.getVolume(uuid)).toMatchObject({ serverId: null, tags });
+    expect(tags).toContain('keep=yes');
+  });
+
+  it('a mark refused for good (400) does not block the delete: the VM and its boot volume go', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    emulator.injectFault({
+      method: 'PATCH',
+      path: LOCAL_VOLUME,
+      status: 400,
+      body: { type: 'invalid_arguments', message: 'invalid argument(s)' },
+    });
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('a Block boot volume that cannot be read is not deleted blind: it is reported, not retryable', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', volumeType: 'sbs_volume' });
+    const root = bootOf(vm.id);
+    emulator.injectFault({
+      method: 'GET',
+      path: BLOCK_VOLUME,
+      status: 403,
+      body: { type: 'permissions_denied', message: 'insufficient permissions' },
+    });
+    const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
+    expect(failure).toMatchObject({ retryable: false });
+    expect(failure.message).toContain(`${ZONE}/${root} (sbs_volume)`);
+    expect(emulator.getVolume(root)).toBeDefined();
+  });
+});
+
 describe('createVM: nothing untracked when it rejects (issue sequence 3)', () => {
   it('a retried POST whose twin lookups all time out: the server it made is deleted and the create rejects', async () => {
     emulator.injectFault({ method: 'POST', path: SERVERS, status: 500, times: 1 });
@@ -389,6 +466,13 @@ describe('findLeftovers / deleteLeftovers', () => {
     expect(deleted.map((leftover) => leftover.id)).toEqual([left.volumeId]);
     expect(await provider().findLeftovers()).toEqual([]);
     expect(emulator.leftovers().volumes.map((volume) => volume.id)).toEqual([data.id]);
+  });
+
+  it('a mark naming no UUID sends no request for it, and the volume is reported without a VM', async () => {
+    const odd = emulator.seedBlockVolume({ tags: ['sam-owned', 'sam-vm:../../../account/v3/projects'] });
+    const found = await provider().findLeftovers();
+    expect(found.map((leftover) => [leftover.id, leftover.vmId])).toEqual([[zonal(odd.id), undefined]]);
+    expect(emulator.requests.some((request) => request.path.includes('account'))).toBe(false);
   });
 
   it('does not report a marked volume whose VM still exists (its deleteVM owns it)', async () => {
