@@ -81,10 +81,11 @@ describe('sam-provider leftovers', () => {
     expect(result.stderr).toContain(`left: fr-par-1/${orphan.id}`);
   });
 
-  it('finds an unassigned labelled IP on Hetzner', async () => {
+  it('finds an unassigned marked IP on Hetzner, never an unmarked one', async () => {
     const hetzner = await startHetznerAccount();
     account = hetzner;
-    const ip = hetzner.emulator.seedIp({ labels: { run: '7' } });
+    const ip = hetzner.emulator.seedIp({ labels: { 'sam-owned': 'true', run: '7' } });
+    hetzner.emulator.seedIp({ labels: { run: '7' } });
     const result = await cli(['leftovers', '--label', 'run=7', '--json', ...hetzner.flags], {
       env: hetzner.env,
     });

@@ -9,8 +9,9 @@ import type { Leftover } from './leftovers.js';
  * of the server, and the primary IPs the create makes (`public_net`, no ids given) are `auto_delete` and go with it
  * (UNCONFIRMED: the API reference describes the flag, not its value on auto-created IPs; clients and the console
  * show them deleted with their server). What can stay billed is an IP that outlived the server it was assigned to:
- * an unassigned Primary IP or Floating IP. Those carrying `labels` (or, with none given, the mark {@link OWNED_LABEL}
- * that a control plane puts on the IPs it makes for its VMs) are the leftovers; never a volume: Hetzner volumes are
+ * an unassigned Primary IP or Floating IP. Only those carrying the mark {@link OWNED_LABEL} (which a control plane
+ * puts on the IPs it makes for its VMs) and the given labels are leftovers: an IP without the mark, however
+ * labelled, may be kept on purpose (a reserved failover IP) and is never touched. Never a volume: Hetzner volumes are
  * all data volumes.
  */
 export const OWNED_LABEL = 'sam-owned';
@@ -68,8 +69,7 @@ export async function findHetznerLeftovers(
   signal: AbortSignal | undefined,
 ): Promise<Leftover[]> {
   const entries = Object.entries(labels);
-  const selector =
-    entries.length === 0 ? OWNED_LABEL : entries.map(([key, value]) => `${key}=${value}`).join(',');
+  const selector = [OWNED_LABEL, ...entries.map(([key, value]) => `${key}=${value}`)].join(',');
   const perKind = await Promise.all(
     KINDS.map(async (kind) => {
       const found: HetznerIp[] = [];
@@ -87,9 +87,7 @@ export async function findHetznerLeftovers(
         .filter((ip) => (kind.type === 'primary_ip' ? ip.assignee_id : ip.server) == null)
         .filter((ip) => {
           const own = ip.labels ?? {};
-          return entries.length === 0
-            ? Object.hasOwn(own, OWNED_LABEL)
-            : entries.every(([key, value]) => own[key] === value);
+          return Object.hasOwn(own, OWNED_LABEL) && entries.every(([key, value]) => own[key] === value);
         })
         .map(
           (ip): Leftover => ({

@@ -197,9 +197,9 @@ export class HetznerProvider implements Provider, LeftoverSweep {
   }
 
   /**
-   * Beside SAM's interface: the unassigned Primary and Floating IPs carrying `labels` (or, with none, the mark
-   * `sam-owned`). A VM of this provider leaves nothing else: its disk and its auto-created primary IPs go with it,
-   * and every Hetzner volume is a data volume, never swept. Two lists (paged).
+   * Beside SAM's interface: the unassigned Primary and Floating IPs carrying the mark `sam-owned` (and `labels`,
+   * when given); an unmarked IP is never touched. A VM of this provider leaves nothing else: its disk and its
+   * auto-created primary IPs go with it, and every Hetzner volume is a data volume, never swept. Two lists (paged).
    */
   findLeftovers(
     labels: Record<string, string> = {},

@@ -18,6 +18,8 @@ beforeEach(() => {
   emulator.clock.setMode({ mode: 'instant' });
 });
 
+/** The mark a control plane puts on the IPs it makes for its VMs. */
+const MARK = { 'sam-owned': 'true' };
 const provider = () =>
   new HetznerProvider({
     token: HETZNER_EMULATOR_TOKEN,
@@ -94,10 +96,12 @@ describe('createVM on Hetzner: nothing untracked whichever answer is lost', () =
 describe('findLeftovers / deleteLeftovers on Hetzner', () => {
   it('finds unassigned Primary and Floating IPs carrying the labels; never an assigned one, a server’s own or a volume', async () => {
     const vm = emulator.seedServer({ name: 'agent-1', labels: { run: 'r1' } });
-    const primary = emulator.seedIp({ labels: { run: 'r1' }, location: 'nbg1' });
-    const floating = emulator.seedIp({ kind: 'floating', labels: { run: 'r1', team: 'a' } });
-    emulator.seedIp({ labels: { run: 'r1' }, assignee: vm.id });
-    emulator.seedIp({ labels: { run: 'other' } });
+    const primary = emulator.seedIp({ labels: { ...MARK, run: 'r1' }, location: 'nbg1' });
+    const floating = emulator.seedIp({ kind: 'floating', labels: { ...MARK, run: 'r1', team: 'a' } });
+    emulator.seedIp({ labels: { ...MARK, run: 'r1' }, assignee: vm.id });
+    emulator.seedIp({ labels: { ...MARK, run: 'other' } });
+    // Labelled like the run but not marked: kept on purpose (a reserved failover IP), never a leftover.
+    emulator.seedIp({ kind: 'floating', name: 'reserved-failover', labels: { run: 'r1' } });
     emulator.seedVolume({ name: 'data', labels: { run: 'r1' } });
     const sweep = provider();
     expect(hasLeftoverSweep(sweep)).toBe(true);
@@ -106,7 +110,7 @@ describe('findLeftovers / deleteLeftovers on Hetzner', () => {
       'GET /v1/floating_ips',
       'GET /v1/primary_ips',
     ]);
-    expect(emulator.requests[0]?.query).toMatchObject({ label_selector: 'run=r1' });
+    expect(emulator.requests[0]?.query).toMatchObject({ label_selector: 'sam-owned,run=r1' });
     expect(found.map((leftover) => [leftover.type, leftover.id]).sort()).toEqual(
       [
         ['floating_ip', String(floating.id)],
@@ -116,7 +120,7 @@ describe('findLeftovers / deleteLeftovers on Hetzner', () => {
     expect(found.find((leftover) => leftover.type === 'primary_ip')).toMatchObject({
       kind: 'ip',
       location: 'nbg1',
-      labels: { run: 'r1' },
+      labels: { ...MARK, run: 'r1' },
       description: expect.stringContaining('unassigned Primary IP'),
     });
     expect((await sweep.findLeftovers({ run: 'r1', team: 'a' })).map((leftover) => leftover.id)).toEqual([
@@ -124,16 +128,16 @@ describe('findLeftovers / deleteLeftovers on Hetzner', () => {
     ]);
   });
 
-  it('without labels, only IPs carrying the mark sam-owned', async () => {
-    const marked = emulator.seedIp({ labels: { 'sam-owned': 'true' } });
+  it('without labels, every IP carrying the mark sam-owned, and no other', async () => {
+    const marked = emulator.seedIp({ labels: MARK });
     emulator.seedIp({ labels: { run: 'r1' } });
     expect((await provider().findLeftovers()).map((leftover) => leftover.id)).toEqual([String(marked.id)]);
   });
 
   it('an IP that outlived its server is found once the server is deleted, and deleteLeftovers removes it', async () => {
     const vm = emulator.seedServer({ name: 'agent-1', labels: { run: 'r2' } });
-    const kept = emulator.seedIp({ labels: { run: 'r2' }, assignee: vm.id, autoDelete: false });
-    const auto = emulator.seedIp({ labels: { run: 'r2' }, assignee: vm.id, autoDelete: true });
+    const kept = emulator.seedIp({ labels: { ...MARK, run: 'r2' }, assignee: vm.id, autoDelete: false });
+    const auto = emulator.seedIp({ labels: { ...MARK, run: 'r2' }, assignee: vm.id, autoDelete: true });
     expect(await provider().findLeftovers({ run: 'r2' })).toEqual([]);
     await provider().deleteVM(String(vm.id));
     const deleted = await provider().deleteLeftovers({ run: 'r2' });
@@ -143,7 +147,7 @@ describe('findLeftovers / deleteLeftovers on Hetzner', () => {
   });
 
   it('rejects naming what it could not delete; a later sweep finishes', async () => {
-    const ip = emulator.seedIp({ labels: { run: 'r3' } });
+    const ip = emulator.seedIp({ labels: { ...MARK, run: 'r3' } });
     const handle = emulator.injectFault({ method: 'DELETE', path: /primary_ips/, status: 503 });
     const failure = await failureOf(provider().deleteLeftovers({ run: 'r3' }));
     expect(failure).toMatchObject({ category: 'unavailable', retryable: true });
