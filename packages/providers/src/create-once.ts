@@ -11,9 +11,9 @@ export interface CreateOnceSteps<Created> {
   /** Remove a created resource (after the caller aborted); a failure is the caller's to report. */
   discard: (created: Created, error: unknown) => Promise<void>;
   /**
-   * Remove other resources carrying the same mark (a late first POST), after a retried POST succeeded. It throws
-   * only when the twins cannot be looked up (a twin that cannot be removed is reported, not thrown); then the
-   * created resource is discarded and the lookup's error rejects the create.
+   * Remove other resources carrying the same mark (a late first POST), after a retried POST succeeded. When the
+   * twins cannot be looked up, or one cannot be removed, it throws: then the created resource is discarded too
+   * (a create resolves only when it made exactly one) and that error rejects the create.
    */
   removeTwins?: (created: Created) => Promise<void>;
   /** Report a failed lookup; the original error is what the caller sees. */
@@ -69,7 +69,10 @@ export async function createOnce<Created>(steps: CreateOnceSteps<Created>): Prom
       // Whether an earlier POST made a twin cannot be told: hand over nothing rather than maybe two. What this
       // create made is removed (or named in the error's cleanupErrors and a cleanup_failed event); the possible
       // twin is reported by its mark, which the caller's labels also carry.
-      steps.lookupFailed(undefined, error);
+      // A lookup that failed is reported here; twins that could not be removed were, each by its id.
+      if (!(error instanceof ProviderError && error.context?.twinsLeft !== undefined)) {
+        steps.lookupFailed(undefined, error);
+      }
       await steps.discard(created, error);
       throw error;
     }
@@ -110,4 +113,40 @@ async function findPatiently<Created>(
   }
   if (lastError !== undefined) throw lastError;
   return undefined;
+}
+
+/** Where a failed removal is reported: an event naming the resource, and the error's `cleanupErrors`. */
+interface CleanupReporter {
+  cleanupFailed(error: unknown, cleanupError: unknown, resource: string): void;
+}
+
+/**
+ * Remove each of `items` (a twin a late first POST made); a failure is reported by resource and collected, and
+ * one `ProviderError` naming every resource left is thrown once all were tried (retryable when every cause is).
+ */
+export async function removeAll(
+  reporter: CleanupReporter,
+  items: ReadonlyArray<{ resource: string; remove: () => Promise<void> }>,
+): Promise<void> {
+  const left: Array<{ resource: string; error: unknown }> = [];
+  for (const item of items) {
+    try {
+      await item.remove();
+    } catch (error) {
+      left.push({ resource: item.resource, error });
+    }
+  }
+  if (left.length === 0) return;
+  const first = left[0]?.error;
+  const error = new ProviderError({
+    provider: isProviderError(first) ? first.provider : 'unknown',
+    category: isProviderError(first) ? first.category : 'unknown',
+    retryable: left.every(({ error: cause }) => isProviderError(cause) && cause.retryable),
+    message: `A lost answer made a twin of this create that could not be removed: ${left
+      .map(({ resource }) => resource)
+      .join(', ')}`,
+    context: { twinsLeft: left.map(({ resource }) => resource) },
+  });
+  for (const { resource, error: cause } of left) reporter.cleanupFailed(error, cause, resource);
+  throw error;
 }

@@ -12,6 +12,7 @@ import {
   type ProviderErrorInit,
   redact,
   sanitizeCause,
+  withMessage,
 } from './errors.js';
 import type { EmitEvent, ProviderEvent } from './events.js';
 import { parseRetryAfter, type RetryOptions, retryDelayMs } from './retry.js';
@@ -330,7 +331,14 @@ export class HttpClient {
    * it is a `ProviderError`, and always report it to the observer, since an abort reason cannot carry it.
    */
   cleanupFailed(error: unknown, cleanupError: unknown, resource: string): void {
-    if (error instanceof ProviderError) error.cleanupErrors.push(cleanupError);
+    // Each cause names what it failed to remove (`server fr-par-1/…: …`): the caller can act on it by id.
+    if (error instanceof ProviderError) {
+      error.cleanupErrors.push(
+        cleanupError instanceof ProviderError
+          ? withMessage(cleanupError, `${resource}: ${cleanupError.message}`)
+          : cleanupError,
+      );
+    }
     this.#emit({
       type: 'cleanup_failed',
       resource,

@@ -1,5 +1,5 @@
 import { throwIfProviderRequestAborted } from './abort.js';
-import { createOnce } from './create-once.js';
+import { createOnce, removeAll } from './create-once.js';
 import { isProviderError } from './errors.js';
 import { actOnScalewayServer } from './scaleway-actions.js';
 import { SCALEWAY_SIZES } from './scaleway-catalog.js';
@@ -86,7 +86,13 @@ function postServer(
       const twins = (await listTaggedScalewayServers(context, zone, creationTag, secrets)).filter(
         (twin) => twin.id !== server.id,
       );
-      for (const twin of twins) await discardCreated(context, zone, twin, undefined, secrets);
+      await removeAll(
+        context.client.http,
+        twins.map((twin) => ({
+          resource: `server ${zone}/${twin.id}`,
+          remove: () => destroyScalewayServer(context, zone, twin, { secrets }),
+        })),
+      );
     },
     lookupFailed: (error, lookupError) =>
       context.client.http.cleanupFailed(error, lookupError, `a server tagged ${creationTag} in ${zone}`),

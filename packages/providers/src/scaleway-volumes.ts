@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { throwIfProviderRequestAborted } from './abort.js';
-import { createOnce } from './create-once.js';
+import { createOnce, removeAll } from './create-once.js';
 import { invalidInput, isProviderError, ProviderError } from './errors.js';
 import { matchesLabels } from './labels.js';
 import { SCALEWAY_ZONE_IDS } from './scaleway-catalog.js';
@@ -153,14 +153,15 @@ export async function createScalewayVolume(
       }
     },
     removeTwins: async (volume) => {
-      for (const twin of await listTagged(context, zone, creationTag)) {
-        if (twin.id === volume.id) continue;
-        try {
-          await removeWhenReleased(context, zone, twin.id, { deadline: Date.now() + context.waitTimeoutMs });
-        } catch (cleanupError) {
-          context.client.http.cleanupFailed(undefined, cleanupError, `volume ${zone}/${twin.id}`);
-        }
-      }
+      const twins = (await listTagged(context, zone, creationTag)).filter((twin) => twin.id !== volume.id);
+      await removeAll(
+        context.client.http,
+        twins.map((twin) => ({
+          resource: `volume ${zone}/${twin.id}`,
+          remove: () =>
+            removeWhenReleased(context, zone, twin.id, { deadline: Date.now() + context.waitTimeoutMs }),
+        })),
+      );
     },
     lookupFailed: (error, lookupError) =>
       context.client.http.cleanupFailed(error, lookupError, `a volume tagged ${creationTag} in ${zone}`),

@@ -355,7 +355,10 @@ describe('createVM: nothing untracked when it rejects (issue sequence 3)', () =>
       .filter((event) => event.type === 'cleanup_failed')
       .map((event) => (event as { resource: string }).resource);
     expect(resources).toContain(`server ${id}`);
-    expect(failure.cleanupErrors.length).toBeGreaterThan(0);
+    // The cause names the server by id too, in the error itself.
+    expect(failure.cleanupErrors.map((cause) => (cause as Error).message)).toContainEqual(
+      expect.stringContaining(`server ${id}: `),
+    );
     // Once the API answers again, the VM is found by id (or by its labels) and deleted like any other.
     emulator.clearFaults();
     await provider().deleteVM(id);
@@ -405,6 +408,46 @@ describe('createVM: every step failing beyond the retry budget leaves nothing un
       expect(outcome.error.retryable).toBe(true);
       expect(JSON.stringify(outcome.error)).not.toContain('token-converge-7f3a');
     }
+    expect(remaining()).toEqual(NOTHING);
+  });
+});
+
+describe('createVM: a twin that cannot be removed', () => {
+  it('rejects (never two VMs for one create), deletes what it made, and names the twin by id', async () => {
+    // POST #1 is carried out, its answer lost; the lookups find nothing (as a lagging list would); POST #2 succeeds;
+    // the twin (POST #1's server) is then found, and its delete keeps failing.
+    emulator.injectFault({ method: 'POST', path: SERVERS, drop: true, phase: 'after', times: 1 });
+    const blind = emulator.injectFault({ method: 'GET', path: SERVERS, status: 200, body: { servers: [] } });
+    server.events.on('request:start', function seeTwins({ request }) {
+      if (
+        request.method === 'POST' &&
+        SERVERS.test(new URL(request.url).pathname) &&
+        emulator.servers().length === 1
+      ) {
+        blind.remove();
+        server.events.removeListener('request:start', seeTwins);
+      }
+    });
+    emulator.injectFault({ method: 'DELETE', status: 503 });
+    emulator.injectFault({ method: 'POST', path: ACTION, status: 503 });
+    emulator.injectFault({ method: 'PATCH', path: LOCAL_VOLUME, status: 503 });
+    const failure = await failureOf(
+      provider().createVM({ name: 'agent-twin', size: 'small', location: ZONE, userData: USER_DATA }),
+    );
+    expect(failure.retryable).toBe(true);
+    expect(failure.message).toContain('could not be removed');
+    const [twin] = emulator.servers().filter((stored) => failure.message.includes(stored.id));
+    expect(twin).toBeDefined();
+    expect(failure.context).toMatchObject({ twinsLeft: [`server ${ZONE}/${twin?.id}`] });
+    const resources = events
+      .filter((event) => event.type === 'cleanup_failed')
+      .map((event) => (event as { resource: string }).resource);
+    expect(resources).toContain(`server ${ZONE}/${twin?.id}`);
+    // Every server left (the twin, and the create's own, which the failing deletes kept too) is named by id.
+    for (const stored of emulator.servers()) expect(resources).toContain(`server ${ZONE}/${stored.id}`);
+    emulator.clearFaults();
+    // The caller deletes what the error and the events name.
+    for (const stored of emulator.servers()) await provider().deleteVM(zonal(stored.id));
     expect(remaining()).toEqual(NOTHING);
   });
 });
