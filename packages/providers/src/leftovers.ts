@@ -11,8 +11,9 @@ import { parseInput } from './validation.js';
  * the caller's, and no sweep touches them.
  */
 export interface Leftover {
-  kind: 'volume' | 'ip';
-  /** The provider's own kind of resource: `sbs_volume`, `l_ssd`, `primary_ip`, `floating_ip`. */
+  /** `server`: a server of a create that never finished, which nobody holds the id of (Scaleway). */
+  kind: 'volume' | 'ip' | 'server';
+  /** The provider's own kind of resource: `sbs_volume`, `l_ssd`, `server`, `primary_ip`, `floating_ip`. */
   type: string;
   /** The provider's id of the resource, as its own delete takes it (`{zone}/{uuid}` on Scaleway). */
   id: string;

@@ -9,6 +9,7 @@ import {
   scalewayLocalVolumeResponseSchema,
   scalewayServerListSchema,
   scalewayServerResponseSchema,
+  scalewayUserDataKeysSchema,
 } from './scaleway-schemas.js';
 
 /** Per-call options: the caller's signal, and values to keep out of errors and logs (the user data of a create). */
@@ -83,6 +84,18 @@ export class ScalewayClient {
       secrets: options.secrets,
     });
     return data.server;
+  }
+
+  /** §9: the keys of a server's user data (`{"user_data": [keys]}`). */
+  async userDataKeys(zone: string, id: string, options: CallOptions = {}): Promise<string[]> {
+    const { data } = await this.http.request({
+      method: 'GET',
+      path: `/instance/v1/zones/${zone}/servers/${id}/user_data`,
+      schema: scalewayUserDataKeysSchema,
+      signal: options.signal,
+      secrets: options.secrets,
+    });
+    return data.user_data;
   }
 
   /** §9: raw `text/plain`, never JSON; replacing a key is harmless, so it is retried like a PUT. */

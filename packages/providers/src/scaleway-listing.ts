@@ -115,6 +115,18 @@ async function listZone(
   tags: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<VMInstance[]> {
+  return (await listScalewayZoneServers(context, zone, tags, signal)).map((server) =>
+    mapScalewayServer(server, zone),
+  );
+}
+
+/** Every server of this project in `zone` carrying every tag of `tags` (comma-joined), each once, as the API has it. */
+export async function listScalewayZoneServers(
+  context: ScalewayContext,
+  zone: string,
+  tags: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ScalewayServer[]> {
   const page = (number: number) =>
     context.client.listServers(
       zone,
@@ -155,10 +167,9 @@ async function listZone(
     for (const server of fresh) seen.add(server.id);
     servers.push(...fresh);
   }
-  const byId = new Map<string, VMInstance>();
+  const byId = new Map<string, ScalewayServer>();
   for (const server of servers) {
-    if (!inProject(context, server)) continue;
-    byId.set(server.id, mapScalewayServer(server, zone));
+    if (inProject(context, server)) byId.set(server.id, server);
   }
   return [...byId.values()];
 }

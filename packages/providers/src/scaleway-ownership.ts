@@ -4,7 +4,7 @@ import type { Leftover } from './leftovers.js';
 import type { CallOptions } from './scaleway-client.js';
 import type { ScalewayContext } from './scaleway-config.js';
 import { SCALEWAY_UUID } from './scaleway-ids.js';
-import { readScalewayServer } from './scaleway-listing.js';
+import { listScalewayZoneServers, readScalewayServer } from './scaleway-listing.js';
 import { tagsToLabels } from './scaleway-mappers.js';
 import type { ScalewayBlockVolume, ScalewayLocalVolume, ScalewayServer } from './scaleway-schemas.js';
 
@@ -43,7 +43,7 @@ export interface BootVolume {
   tags?: readonly string[] | undefined;
 }
 
-/** The mark `createVolume` gives a data volume (scaleway-volumes.ts): a volume carrying it is never a boot volume. */
+/** The mark every create gives what it makes (servers: scaleway-create.ts; data volumes: scaleway-volumes.ts). */
 const CREATION_TAG_PREFIX = 'sam-creation:';
 
 /** The tags a boot volume gets before its server goes: what it had, the VM's labels, and both marks. */
@@ -108,8 +108,8 @@ export async function findOwnedVolumes(
 
 /**
  * The leftovers of every zone: volumes carrying {@link OWNED_TAG} (and `labels`) that no server holds and whose
- * VM is gone. A volume whose VM still exists is a delete in progress (or one a retried `deleteVM` finishes) and is
- * not reported.
+ * VM is gone (a volume whose VM still exists is a delete in progress, or one a retried `deleteVM` finishes), and
+ * the servers of creates that never finished ({@link abandonedCreates}).
  */
 export async function findScalewayLeftovers(
   context: ScalewayContext,
@@ -121,9 +121,10 @@ export async function findScalewayLeftovers(
     return Object.entries(labels).every(([key, value]) => Object.hasOwn(own, key) && own[key] === value);
   };
   const perZone = await mapConcurrent(context.zones, ZONE_CONCURRENCY, async (zone) => {
-    const [block, local] = await Promise.all([
+    const [block, local, abandoned] = await Promise.all([
       blockVolumesTagged(context, zone, OWNED_TAG, call),
       localVolumesTagged(context, zone, OWNED_TAG, call),
+      abandonedCreates(context, zone, labels, call),
     ]);
     const candidates = [
       ...block
@@ -141,11 +142,75 @@ export async function findScalewayLeftovers(
     await mapConcurrent(owners, 4, async (owner) => {
       if ((await readScalewayServer(context, zone, owner, call)) !== undefined) live.add(owner);
     });
-    return candidates
-      .filter((candidate) => candidate.owner === undefined || !live.has(candidate.owner))
-      .map((candidate) => candidate.leftover);
+    return [
+      ...candidates
+        .filter((candidate) => candidate.owner === undefined || !live.has(candidate.owner))
+        .map((candidate) => candidate.leftover),
+      ...abandoned,
+    ];
   });
   return perZone.flat();
+}
+
+/** A create older than this that never set its cloud-init is over: nobody is still running it (clock skew included). */
+const ABANDONED_AFTER_MS = 15 * 60_000;
+
+/**
+ * The servers of creates that never finished (docs/scaleway-api.md §4.2, §6.5): a create `POST`s the server
+ * stopped, with its `sam-creation:` mark, then sets `cloud-init`, then powers it on. A server carrying the mark that
+ * is still `stopped` without `cloud-init` long after its creation is one whose create gave up before the second step
+ * and could not delete it (its answer lost, then every lookup failed): nobody holds its id. One list per zone (every
+ * page), then one read of the user-data keys per such stopped server.
+ */
+async function abandonedCreates(
+  context: ScalewayContext,
+  zone: string,
+  labels: Readonly<Record<string, string>>,
+  call: CallOptions,
+): Promise<Leftover[]> {
+  const tags = Object.entries(labels)
+    .filter(([, value]) => !value.includes(','))
+    .map(([key, value]) => `${key}=${value}`);
+  const servers = await listScalewayZoneServers(
+    context,
+    zone,
+    tags.length === 0 ? undefined : tags.join(','),
+    call.signal,
+  );
+  const now = Date.now();
+  const stopped = servers.filter((server) => {
+    const created = Date.parse(server.creation_date ?? '');
+    const own = tagsToLabels(server.tags ?? []);
+    return (
+      server.state === 'stopped' &&
+      (server.tags ?? []).some((tag) => tag.startsWith(CREATION_TAG_PREFIX)) &&
+      Number.isFinite(created) &&
+      now - created > ABANDONED_AFTER_MS &&
+      Object.entries(labels).every(([key, value]) => Object.hasOwn(own, key) && own[key] === value)
+    );
+  });
+  const abandoned: Leftover[] = [];
+  await mapConcurrent(stopped, 4, async (server) => {
+    let keys: string[];
+    try {
+      keys = await context.client.userDataKeys(zone, server.id, call);
+    } catch (error) {
+      if (isProviderError(error, 'not_found')) return;
+      throw error;
+    }
+    if (keys.includes('cloud-init')) return;
+    abandoned.push({
+      kind: 'server',
+      type: 'server',
+      id: `${zone}/${server.id}`,
+      location: zone,
+      name: server.name,
+      description: 'server of a create that never finished (stopped, no cloud-init, nobody holds its id)',
+      vmId: `${zone}/${server.id}`,
+      labels: tagsToLabels(server.tags ?? []),
+    });
+  });
+  return abandoned;
 }
 
 interface Candidate {
@@ -246,18 +311,4 @@ async function localVolumesTagged(
       volume.tags?.includes(tag) &&
       (volume.project === undefined || volume.project === null || volume.project === context.projectId),
   );
-}
-
-/**
- * Delete one leftover volume: through the Block API or the Instance API after its kind. A volume attached again
- * since it was found is refused by the API, never pulled out of its server.
- */
-export async function deleteScalewayLeftover(
-  context: ScalewayContext,
-  leftover: Leftover,
-  call: CallOptions,
-): Promise<void> {
-  const [zone, uuid] = leftover.id.split('/') as [string, string];
-  if (leftover.type === 'sbs_volume') await context.client.deleteBlockVolume(zone, uuid, call);
-  else await context.client.deleteLocalVolume(zone, uuid, call);
 }

@@ -75,6 +75,9 @@ export const scalewayBlockVolumeListSchema = z.object({
   total_count: z.number().int().nonnegative().nullish(),
 });
 
+/** §9: the keys of a server's user data. */
+export const scalewayUserDataKeysSchema = z.object({ user_data: z.array(z.string()) });
+
 /** A local (`l_ssd`) volume of the Instance API (§6.1, §15.12): `server` is null once its server is gone. */
 export const scalewayLocalVolumeSchema = z.object({
   id: uuidSchema,

@@ -1,5 +1,6 @@
 import { throwIfProviderRequestAborted } from './abort.js';
 import { isProviderError, ProviderError } from './errors.js';
+import type { Leftover } from './leftovers.js';
 import type { CallOptions } from './scaleway-client.js';
 import { SCALEWAY_PROVIDER, type ScalewayContext } from './scaleway-config.js';
 import { readScalewayServer } from './scaleway-listing.js';
@@ -345,4 +346,25 @@ function pause(context: ScalewayContext, delay: number, budget: WaitBudget, what
 
 function conflict(message: string, retryable: boolean): ProviderError {
   return new ProviderError({ provider: SCALEWAY_PROVIDER, category: 'conflict', retryable, message });
+}
+
+/**
+ * Delete one leftover (see `findScalewayLeftovers`): a volume through the Block or the Instance API after its kind
+ * (one attached again since it was found is refused by the API, never pulled out of its server); the server of an
+ * abandoned create as `deleteVM` would, boot volume included.
+ */
+export async function deleteScalewayLeftover(
+  context: ScalewayContext,
+  leftover: Leftover,
+  call: CallOptions,
+): Promise<void> {
+  const [zone, uuid] = leftover.id.split('/') as [string, string];
+  if (leftover.kind === 'server') {
+    const server = await readScalewayServer(context, zone, uuid, call);
+    if (server !== undefined) await destroyScalewayServer(context, zone, server, call);
+  } else if (leftover.type === 'sbs_volume') {
+    await context.client.deleteBlockVolume(zone, uuid, call);
+  } else {
+    await context.client.deleteLocalVolume(zone, uuid, call);
+  }
 }

@@ -17,8 +17,12 @@ import { parseScalewayServerId } from './scaleway-ids.js';
 import { ScalewayImages } from './scaleway-images.js';
 import { findScalewayServer, listScalewayVMs } from './scaleway-listing.js';
 import { mapScalewayServer } from './scaleway-mappers.js';
-import { deleteScalewayLeftover, findScalewayLeftovers } from './scaleway-ownership.js';
-import { deleteOwnedScalewayVolumes, destroyScalewayServer } from './scaleway-teardown.js';
+import { findScalewayLeftovers } from './scaleway-ownership.js';
+import {
+  deleteOwnedScalewayVolumes,
+  deleteScalewayLeftover,
+  destroyScalewayServer,
+} from './scaleway-teardown.js';
 import {
   attachScalewayVolume,
   createScalewayVolume,
@@ -177,10 +181,11 @@ export class ScalewayProvider implements Provider, LeftoverSweep {
   }
 
   /**
-   * Beside SAM's interface: the boot volumes that the library marked as a VM's own and that are still there,
-   * unattached, although their VM is gone, in every zone (and carrying `labels`, when given). Never a data volume.
-   * Two lists per zone, plus one read per VM a marked volume names. Flexible IPs are never made by this provider
-   * (servers take a dynamic IP, which goes with them, §4.2), so none is reported.
+   * Beside SAM's interface: in every zone (and carrying `labels`, when given), the boot volumes that the library
+   * marked as a VM's own and that are still there, unattached, although their VM is gone, and the servers of creates
+   * that never finished (docs/scaleway-api.md §6.5). Never a data volume. Three lists per zone (more pages for many
+   * servers), plus one read per VM a marked volume names and per old stopped server of the library's. Flexible IPs
+   * are never made by this provider (servers take a dynamic IP, which goes with them, §4.2), so none is reported.
    */
   findLeftovers(
     labels: Record<string, string> = {},

@@ -5,7 +5,7 @@ import {
   scalewayRateLimitFault,
 } from '@simple-agent-manager/cloud-emulator';
 import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   hasLeftoverSweep,
   type ProviderError,
@@ -516,6 +516,67 @@ describe('findLeftovers / deleteLeftovers', () => {
     const found = await provider().findLeftovers();
     expect(found.map((leftover) => [leftover.id, leftover.vmId])).toEqual([[zonal(odd.id), undefined]]);
     expect(emulator.requests.some((request) => request.path.includes('account'))).toBe(false);
+  });
+
+  it('finds the server of a create that never finished (stopped, no cloud-init, old), and deletes it whole', async () => {
+    const long = new Date(Date.now() - 60 * 60_000);
+    const mark = 'sam-creation:5a1f3c2e-8b7d-4e6f-9a0b-1c2d3e4f5a6b';
+    const abandoned = emulator.seedServer({ state: 'stopped', tags: ['run=9', mark], createdAt: long });
+    // Not leftovers: a finished create (cloud-init set), a recent one (may be running now), a running one, and a
+    // server this library did not make.
+    emulator.seedServer({
+      state: 'stopped',
+      tags: ['run=9', mark],
+      createdAt: long,
+      userData: { 'cloud-init': 'x' },
+    });
+    emulator.seedServer({ state: 'stopped', tags: ['run=9', mark] });
+    emulator.seedServer({ state: 'running', tags: ['run=9', mark], createdAt: long });
+    emulator.seedServer({ state: 'stopped', tags: ['run=9'], createdAt: long });
+    const found = await provider().findLeftovers({ run: '9' });
+    expect(found).toEqual([
+      expect.objectContaining({
+        kind: 'server',
+        type: 'server',
+        id: zonal(abandoned.id),
+        vmId: zonal(abandoned.id),
+      }),
+    ]);
+    expect(found[0]?.labels).toEqual({ run: '9' });
+    const root = bootOf(abandoned.id);
+    expect(await provider().deleteLeftovers({ run: '9' })).toHaveLength(1);
+    emulator.clock.settle();
+    expect(emulator.getServer(ZONE, abandoned.id)).toBeUndefined();
+    expect(emulator.getVolume(root)).toBeUndefined();
+    expect(emulator.servers()).toHaveLength(4);
+  });
+
+  it('the issue’s lost create: its answer dropped, every lookup failing; later, the sweep finds and deletes it', async () => {
+    emulator.injectFault({ method: 'POST', path: SERVERS, drop: true, phase: 'after', times: 1 });
+    const lookups = emulator.injectFault({ method: 'GET', path: SERVERS, status: 503 });
+    const failure = await failureOf(
+      provider().createVM({
+        name: 'agent-lost',
+        size: 'small',
+        location: ZONE,
+        userData: USER_DATA,
+        labels: { run: 'l' },
+      }),
+    );
+    expect(failure.retryable).toBe(true);
+    lookups.remove();
+    expect(emulator.servers()).toHaveLength(1);
+    expect(await provider().findLeftovers({ run: 'l' })).toEqual([]);
+    // An hour later nobody can still be running that create.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 60 * 60_000 });
+    try {
+      expect((await provider().deleteLeftovers({ run: 'l' })).map((leftover) => leftover.kind)).toEqual([
+        'server',
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(remaining()).toEqual(NOTHING);
   });
 
   it('does not report a marked volume whose VM still exists (its deleteVM owns it)', async () => {
