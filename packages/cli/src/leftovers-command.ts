@@ -58,7 +58,8 @@ export async function leftoversCommand(context: CommandContext, options: Leftove
       'delete leftovers',
     );
     try {
-      const deleted = await provider.deleteLeftovers(labels, requestOptions);
+      // Exactly what was shown and confirmed (and is still a leftover now): nothing found since is deleted unasked.
+      const deleted = await provider.deleteLeftovers(found, requestOptions);
       output.result({ leftovers: deleted, deleted: deleted.map((leftover) => leftover.id) }, () =>
         deleted.length === 0
           ? 'No leftovers.'
@@ -72,9 +73,13 @@ export async function leftoversCommand(context: CommandContext, options: Leftove
       return EXIT_OK;
     } catch (error) {
       if (!isProviderError(error) || error.cleanupErrors.length === 0) throw error;
-      // Some were deleted, some not: the error names each one left.
+      // Some were deleted, some not: the error names each one left, its context says which went.
+      const gone = error.context?.deleted;
+      const deleted = Array.isArray(gone) ? gone.filter((id): id is string => typeof id === 'string') : [];
       output.errorLine(error);
-      output.result({ leftovers: found, deleted: [], error: errorJson(error) }, () => '');
+      output.result({ leftovers: found, deleted, error: errorJson(error) }, () =>
+        deleted.map((id) => `${output.stdoutColors.green('✓')} deleted ${id}`).join('\n'),
+      );
       return EXIT_FAILURE;
     }
   });

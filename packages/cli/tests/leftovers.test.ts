@@ -69,16 +69,42 @@ describe('sam-provider leftovers', () => {
     expect(again.stdout.trim()).toBe('No leftovers.');
   });
 
-  it('exits 1 naming what it could not delete', async () => {
+  it('exits 1 naming what it could not delete, and says in --json which ones went', async () => {
     const { scaleway, orphan } = await scalewayWithLeftover();
+    const second = scaleway.emulator.seedBlockVolume({
+      zone: 'fr-par-1',
+      tags: ['sam-owned', 'sam-vm:1f0e0d0c-0b0a-4908-8706-050403020100', 'run=7'],
+    });
     scaleway.emulator.injectFault({
       method: 'DELETE',
+      path: `/block/v1/zones/fr-par-1/volumes/${orphan.id}`,
       status: 403,
       body: { type: 'permissions_denied', message: 'no' },
     });
-    const result = await cli(['leftovers', '--delete', '--yes', ...scaleway.flags], { env: scaleway.env });
+    const result = await cli(['leftovers', '--delete', '--yes', '--json', ...scaleway.flags], {
+      env: scaleway.env,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`left: fr-par-1/${orphan.id}`);
+    expect(parseJson(result)).toMatchObject({ deleted: [`fr-par-1/${second.id}`] });
+  });
+
+  it('--delete deletes only what it showed: a leftover that appears after the list is left alone', async () => {
+    const { scaleway, orphan } = await scalewayWithLeftover();
+    let late: string | undefined;
+    const result = await cli(['leftovers', '--delete', ...scaleway.flags], {
+      env: scaleway.env,
+      typed: 'y\n',
+      onStderr: (text) => {
+        if (late === undefined && text.includes('Delete 1 leftover')) {
+          late = scaleway.emulator.seedBlockVolume({ zone: 'fr-par-1', tags: ['sam-owned', 'run=7'] }).id;
+        }
+      },
+    });
+    expect(result.code).toBe(0);
+    expect(scaleway.emulator.getVolume(orphan.id)).toBeUndefined();
+    expect(late).toBeDefined();
+    expect(scaleway.emulator.getVolume(late as string)).toBeDefined();
   });
 
   it('finds an unassigned marked IP on Hetzner, never an unmarked one', async () => {

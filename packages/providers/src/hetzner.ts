@@ -208,12 +208,12 @@ export class HetznerProvider implements Provider, LeftoverSweep {
     return this.#sweep.findLeftovers(labels, context);
   }
 
-  /** Delete what {@link findLeftovers} finds; see {@link LeftoverSweep.deleteLeftovers}. */
+  /** Delete what {@link findLeftovers} finds, or exactly a list it found; see {@link LeftoverSweep.deleteLeftovers}. */
   deleteLeftovers(
-    labels: Record<string, string> = {},
+    selection: Record<string, string> | readonly Leftover[] = {},
     context: ProviderRequestContext = {},
   ): Promise<Leftover[]> {
-    return this.#sweep.deleteLeftovers(labels, context);
+    return this.#sweep.deleteLeftovers(selection, context);
   }
 
   async #action(id: string, action: 'poweron' | 'poweroff', context: ProviderRequestContext): Promise<void> {

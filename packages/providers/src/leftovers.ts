@@ -37,7 +37,15 @@ export interface Leftover {
  */
 export interface LeftoverSweep {
   findLeftovers(labels?: Record<string, string>, context?: ProviderRequestContext): Promise<Leftover[]>;
-  deleteLeftovers(labels?: Record<string, string>, context?: ProviderRequestContext): Promise<Leftover[]>;
+  /**
+   * Delete the leftovers carrying `selection` (labels), or exactly those of `selection` (a list `findLeftovers`
+   * returned, e.g. once a person confirmed it) that are still leftovers now: one that was attached again, or is
+   * gone, is left alone. The error of a partial failure has `context.deleted` (ids) and `context.left` (ids).
+   */
+  deleteLeftovers(
+    selection?: Record<string, string> | readonly Leftover[],
+    context?: ProviderRequestContext,
+  ): Promise<Leftover[]>;
 }
 
 /** How many leftovers one sweep deletes at once. */
@@ -62,6 +70,7 @@ export async function sweepLeftovers(
   });
   if (failures.length === 0) return [...found];
   const first = failures[0]?.error;
+  const left = new Set(failures.map(({ leftover }) => leftover));
   const error = new ProviderError({
     provider,
     category: isProviderError(first) ? first.category : 'unknown',
@@ -69,6 +78,10 @@ export async function sweepLeftovers(
     message: `${found.length - failures.length} of ${found.length} leftovers deleted; left: ${failures
       .map(({ leftover }) => `${leftover.id} (${leftover.description})`)
       .join(', ')}`,
+    context: {
+      deleted: found.filter((leftover) => !left.has(leftover)).map((leftover) => leftover.id),
+      left: [...left].map((leftover) => leftover.id),
+    },
   });
   error.cleanupErrors.push(...failures.map(({ error: cause }) => cause));
   throw error;
@@ -98,10 +111,19 @@ export function leftoverSweep(
     });
   return {
     findLeftovers,
-    deleteLeftovers: (labels = {}, context = {}) =>
+    deleteLeftovers: (selection = {}, context = {}) =>
       withAbortReason(context, async () => {
-        const found = await findLeftovers(labels, context);
-        return sweepLeftovers(provider, found, (leftover) => remove(leftover, context.signal));
+        if (!Array.isArray(selection)) {
+          const found = await findLeftovers(selection as Record<string, string>, context);
+          return sweepLeftovers(provider, found, (leftover) => remove(leftover, context.signal));
+        }
+        const chosen = new Set(
+          (selection as readonly Leftover[]).map((leftover) => `${leftover.type} ${leftover.id}`),
+        );
+        const still = (await findLeftovers({}, context)).filter((leftover) =>
+          chosen.has(`${leftover.type} ${leftover.id}`),
+        );
+        return sweepLeftovers(provider, still, (leftover) => remove(leftover, context.signal));
       }),
   };
 }

@@ -579,6 +579,27 @@ describe('findLeftovers / deleteLeftovers', () => {
     expect(remaining()).toEqual(NOTHING);
   });
 
+  it('deleteLeftovers(list) deletes exactly those still leftovers: one attached again since is left alone', async () => {
+    const first = await orphanedBootVolume(
+      { volumeType: 'sbs_volume', commercialType: 'DEV1-S' },
+      BLOCK_VOLUME,
+    );
+    const second = await orphanedBootVolume(
+      { volumeType: 'sbs_volume', commercialType: 'DEV1-S' },
+      BLOCK_VOLUME,
+    );
+    const found = await provider().findLeftovers();
+    expect(found).toHaveLength(2);
+    // Someone attaches the second to a server between the list and the delete; a third appears meanwhile.
+    const holder = emulator.seedServer({ state: 'stopped' });
+    await provider().attachVolume({ volumeId: second.volumeId, serverId: zonal(holder.id), location: ZONE });
+    const third = emulator.seedBlockVolume({ tags: ['sam-owned'] });
+    const deleted = await provider().deleteLeftovers(found);
+    expect(deleted.map((leftover) => leftover.id)).toEqual([first.volumeId]);
+    expect(emulator.getVolume(second.volumeId.split('/')[1] as string)?.serverId).toBe(holder.id);
+    expect(emulator.getVolume(third.id)).toBeDefined();
+  });
+
   it('does not report a marked volume whose VM still exists (its deleteVM owns it)', async () => {
     const vm = emulator.seedServer({ state: 'running' });
     emulator.seedBlockVolume({ tags: ['sam-owned', `sam-vm:${vm.id}`] });
@@ -592,6 +613,7 @@ describe('findLeftovers / deleteLeftovers', () => {
     expect(failure).toMatchObject({ category: 'unavailable', retryable: true });
     expect(failure.message).toContain(left.volumeId);
     expect(failure.message).toContain('0 of 1 leftovers deleted');
+    expect(failure.context).toEqual({ deleted: [], left: [left.volumeId] });
     expect(failure.cleanupErrors).toHaveLength(1);
     emulator.clearFaults();
     expect(await provider().deleteLeftovers()).toHaveLength(1);
