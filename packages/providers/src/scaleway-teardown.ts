@@ -1,5 +1,5 @@
 import { throwIfProviderRequestAborted } from './abort.js';
-import { isProviderError, ProviderError } from './errors.js';
+import { isProviderError, ProviderError, withMessage } from './errors.js';
 import type { Leftover } from './leftovers.js';
 import type { CallOptions } from './scaleway-client.js';
 import { SCALEWAY_PROVIDER, type ScalewayContext } from './scaleway-config.js';
@@ -82,6 +82,24 @@ export async function destroyScalewayServer(
       }
     }
   };
+  /**
+   * The request that removes the server. Its answers lost, it may have gone through: the error says so, and what is
+   * marked to be found again (calling deleteVM again finishes the job).
+   */
+  const removing = async (id: string, request: () => Promise<void>) => {
+    try {
+      return await stateChange(request);
+    } catch (error) {
+      if (!isProviderError(error, 'network', 'timeout')) throw error;
+      const kept = [...marked].map((volume) => `${zone}/${volume}`);
+      throw withMessage(
+        error,
+        `${error.message}; the removal of server ${zone}/${id} may have gone through${
+          kept.length === 0 ? '' : ` (boot volume ${kept.join(', ')} is marked as its own, and may remain)`
+        }: calling deleteVM again finishes the job`,
+      );
+    }
+  };
   // terminate deletes every l_ssd volume (§6.2): with a local data volume the server is stopped and DELETEd instead.
   const hasLocalDataVolume = () =>
     [...volumes.values()].some((volume) => !volume.boot && volume.type !== 'sbs_volume');
@@ -118,7 +136,7 @@ export async function destroyScalewayServer(
         // §6.2: terminate is the fast path from these states and removes the l_ssd volumes itself.
         // Sent without the caller's signal: a request cut off mid-way may still delete the server, and then
         // nothing would delete its volumes.
-        outcome = await stateChange(() =>
+        outcome = await removing(id, () =>
           context.client.action(zone, id, 'terminate', { secrets: budget.secrets }),
         );
         terminated = outcome === 'done';
@@ -126,7 +144,9 @@ export async function destroyScalewayServer(
       case 'stopped':
         await markLeftBehind(read, 'delete');
         // §6.1: DELETE works only when stopped, and leaves every volume behind.
-        outcome = await stateChange(() => context.client.deleteServer(zone, id, { secrets: budget.secrets }));
+        outcome = await removing(id, () =>
+          context.client.deleteServer(zone, id, { secrets: budget.secrets }),
+        );
         break;
       case 'starting':
       case 'stopping':

@@ -155,6 +155,9 @@ describe('deleteVM: a removal whose answers are lost (issue sequence 2)', () => 
       const handle = emulator.injectFault({ ...route, drop: true, phase: 'after' });
       const failure = await failureOf(provider().deleteVM(zonal(vm.id)));
       expect(failure).toMatchObject({ category: 'network', retryable: true });
+      // It says what is left and that a retry finishes.
+      expect(failure.message).toContain(`boot volume ${ZONE}/${root} is marked as its own`);
+      expect(failure.message).toContain('calling deleteVM again finishes the job');
       expect(emulator.getServer(ZONE, vm.id)).toBeUndefined();
       expect(emulator.getVolume(root)?.tags).toContain(`sam-vm:${vm.id}`);
       handle.remove();
