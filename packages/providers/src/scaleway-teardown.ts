@@ -11,6 +11,8 @@ import { pauseWithin } from './waits.js';
 /** How many state changes one delete follows before giving up (each is a re-read after a refusal or a wait). */
 const MAX_DELETE_STEPS = 8;
 const MAX_POLL_INTERVAL_MS = 5_000;
+/** Tries of a mark after the server is gone (each with the client's own retries). */
+const MARK_ATTEMPTS = 3;
 /** Failures a later call may not meet: the delete stops and says so, rather than go on without the mark. */
 const TRANSIENT = ['network', 'timeout', 'unavailable', 'rate_limited'] as const;
 
@@ -57,6 +59,8 @@ export async function destroyScalewayServer(
     return read;
   };
   const marked = new Set<string>();
+  /** Boot volumes a mark after the server went found gone already (404): nothing to delete. */
+  const gone = new Set<string>();
   /** Mark one boot volume (see {@link markBootVolume}); a data volume found in the boot slot is kept from then on. */
   const mark = async (read: ScalewayServer, id: string) => {
     const volume = volumes.get(id);
@@ -172,10 +176,24 @@ export async function destroyScalewayServer(
   // delete a data volume) and marked now, so that it stays findable should its delete fail. A Block volume that
   // cannot be checked is not deleted: it is reported as left.
   const unchecked: RemainingVolume[] = [];
+  // The server is gone, so nothing else can be done meanwhile: a mark that fails for a moment is tried again.
+  const after = {
+    deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs),
+    secrets: budget.secrets,
+  };
   for (const id of candidates) {
-    if (marked.has(id)) continue;
+    if (marked.has(id) || gone.has(id)) continue;
     try {
-      await mark(server, id);
+      for (let attempt = 1, delay = context.pollIntervalMs; ; attempt++, delay *= 2) {
+        try {
+          // After the server went, a 404 means the volume went too (with a terminate, or a lost delete answer).
+          if ((await mark(server, id)) === 'gone') gone.add(id);
+          break;
+        } catch (error) {
+          if (attempt >= MARK_ATTEMPTS || !isProviderError(error, ...TRANSIENT)) throw error;
+          await pause(context, delay, after, `volume ${zone}/${id} to be marked`);
+        }
+      }
     } catch {
       const volume = volumes.get(id);
       if (volume?.type === 'sbs_volume') {
@@ -186,7 +204,7 @@ export async function destroyScalewayServer(
   }
   const remaining = candidates.flatMap((id) => {
     const volume = volumes.get(id);
-    return volume?.boot === true ? [{ id, type: volume.type, marked: marked.has(id) }] : [];
+    return volume?.boot === true && !gone.has(id) ? [{ id, type: volume.type, marked: marked.has(id) }] : [];
   });
   await deleteVolumes(
     context,

@@ -689,18 +689,26 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const isServerCreate = /\/servers$/.test(request.path);
     const isVolumeCreate = /\/volumes$/.test(request.path);
     if (!isServerCreate && !isVolumeCreate) continue;
-    const name = String((JSON.parse(request.body ?? '{}') as { name?: unknown }).name);
+    const body = JSON.parse(request.body ?? '{}') as { name?: unknown; tags?: unknown };
+    const name = String(body.name);
+    // One create call: its creation mark where the provider sends one (Scaleway), else the name (unique on Hetzner).
+    // A caller that calls createVolume again after a rejection makes a new create, not a duplicate of the first.
+    const mark = Array.isArray(body.tags)
+      ? body.tags.find((tag): tag is string => typeof tag === 'string' && tag.startsWith('sam-creation:'))
+      : undefined;
+    const call = mark === undefined ? name : `${name} ${mark}`;
     const success = request.apiStatus !== undefined && request.apiStatus >= 200 && request.apiStatus < 300;
     if (isServerCreate) {
       if (request.fault === VERY_LATE) veryLate.add(name);
-      if (request.apiStatus === 201) createsByName.set(name, (createsByName.get(name) ?? 0) + 1);
+      if (request.apiStatus === 201) createsByName.set(call, (createsByName.get(call) ?? 0) + 1);
     } else if (isDataVolumeName(name)) {
       if (request.fault === VERY_LATE) veryLateVolumes.add(name);
-      if (success) volumeCreatesByName.set(name, (volumeCreatesByName.get(name) ?? 0) + 1);
+      if (success) volumeCreatesByName.set(call, (volumeCreatesByName.get(call) ?? 0) + 1);
     }
   }
-  const twice = (creates: Map<string, number>) =>
-    [...creates].filter(([, made]) => made > 1).map(([name]) => name);
+  const twice = (creates: Map<string, number>) => [
+    ...new Set([...creates].filter(([, made]) => made > 1).map(([call]) => call.split(' ')[0] as string)),
+  ];
 
   // The reconciler: what a control plane runs after an outage, with the library's own calls. Volumes first, by the
   // run's label in every location the run used: detach from whatever VM still holds them, then delete.
