@@ -50,6 +50,11 @@ export class ConnectionSlots {
   readonly #limit: number;
   readonly #holders = new Set<Holder>();
   readonly #waiters: Waiter[] = [];
+  /**
+   * The waiters of each caller's signal, behind one abort listener per signal: a call that queues many requests
+   * (a listing over every zone) adds one listener, not one per request (platforms warn past ten).
+   */
+  readonly #bySignal = new WeakMap<AbortSignal, { waiters: Set<() => void>; fire: () => void }>();
   #reclaimTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(limit: number) {
@@ -67,7 +72,7 @@ export class ConnectionSlots {
       const waiter: Waiter = {
         leaseMs,
         grant: (slot) => {
-          signal?.removeEventListener('abort', onAbort);
+          if (signal !== undefined) this.#unwatch(signal, onAbort);
           resolve(slot);
         },
       };
@@ -77,10 +82,34 @@ export class ConnectionSlots {
         this.#scheduleReclaim();
         reject(signal?.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) this.#watch(signal, onAbort);
       this.#waiters.push(waiter);
       this.#scheduleReclaim();
     });
+  }
+
+  #watch(signal: AbortSignal, onAbort: () => void): void {
+    let watched = this.#bySignal.get(signal);
+    if (watched === undefined) {
+      const waiters = new Set<() => void>();
+      const fire = () => {
+        this.#bySignal.delete(signal);
+        for (const abort of waiters) abort();
+      };
+      watched = { waiters, fire };
+      this.#bySignal.set(signal, watched);
+      signal.addEventListener('abort', fire, { once: true });
+    }
+    watched.waiters.add(onAbort);
+  }
+
+  #unwatch(signal: AbortSignal, onAbort: () => void): void {
+    const watched = this.#bySignal.get(signal);
+    if (watched === undefined) return;
+    watched.waiters.delete(onAbort);
+    if (watched.waiters.size > 0) return;
+    this.#bySignal.delete(signal);
+    signal.removeEventListener('abort', watched.fire);
   }
 
   /** Requests holding a slot now. */

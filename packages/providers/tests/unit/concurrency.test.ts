@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConnectionSlots, mapConcurrent } from '../../src/concurrency.js';
 
@@ -30,6 +31,33 @@ describe('mapConcurrent', () => {
 });
 
 describe('ConnectionSlots', () => {
+  it('watches a caller’s signal once however many of its requests queue, and aborts them all', async () => {
+    const slots = new ConnectionSlots(2);
+    const controller = new AbortController();
+    const held = [
+      await slots.acquire(10_000, controller.signal),
+      await slots.acquire(10_000, controller.signal),
+    ];
+    const queued = Array.from({ length: 30 }, () => slots.acquire(10_000, controller.signal));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    // A granted waiter stops being watched; the last one removes the listener.
+    held[0]?.release();
+    await queued[0];
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    const outcomes = await Promise.allSettled(queued.slice(1));
+    expect(outcomes.every((outcome) => outcome.status === 'rejected' && outcome.reason === reason)).toBe(
+      true,
+    );
+    expect(slots.queued).toBe(0);
+    const other = new AbortController();
+    const again = slots.acquire(10_000, other.signal);
+    held[1]?.release();
+    await again;
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+  });
+
   afterEach(() => {
     vi.useRealTimers();
   });
