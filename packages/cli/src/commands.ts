@@ -206,6 +206,22 @@ async function waitWithProgress(
   }
 }
 
+/**
+ * Before saying "not found": with an API URL the person gave, make sure it answers like the provider's API (a wrong
+ * path answers 404 for every id, which would read as "not found", and `--missing-ok` as success). One request, only
+ * then. A refusal is the command's failure, with the hint of a listing (about the base URL).
+ */
+export async function confirmTargetAnswers(context: CommandContext, target: Target): Promise<void> {
+  const { hints } = context.output;
+  if (hints.sources.apiUrl === undefined || target.kind === 'emulator') return;
+  try {
+    await target.provider.validateToken(context.requestOptions);
+  } catch (error) {
+    hints.command = 'list';
+    throw error;
+  }
+}
+
 function notFound(target: Target, id: string): ProviderError {
   return new ProviderError({
     provider: target.providerName,
@@ -297,7 +313,10 @@ export async function getCommand(context: CommandContext, id: string): Promise<n
   checkVMId(context.connection.provider, id, 'argument <id>');
   return withTarget(context, async (target) => {
     const vm = await target.provider.getVM(id, context.requestOptions);
-    if (vm === null) throw notFound(target, id);
+    if (vm === null) {
+      await confirmTargetAnswers(context, target);
+      throw notFound(target, id);
+    }
     output.result(vm, () => vmDetails(vm, output.stdoutColors));
     return EXIT_OK;
   });

@@ -1,5 +1,5 @@
 import { ProviderError, waitForVM } from '@simple-agent-manager/providers';
-import { type CommandContext, confirmChange, withTarget } from './commands.js';
+import { type CommandContext, confirmChange, confirmTargetAnswers, withTarget } from './commands.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { uniqueVMIds } from './ids.js';
 import { errorJson, plural } from './output.js';
@@ -53,20 +53,33 @@ export async function deleteCommand(
 ): Promise<number> {
   const { output, requestOptions } = context;
   // Every id is checked before anything is read or deleted; an id given twice is deleted once.
-  const ids = uniqueVMIds(context.connection.provider, givenIds, 'argument <id...>');
+  const given = uniqueVMIds(context.connection.provider, givenIds, 'argument <id...>');
   return withTarget(context, async (target) => {
     const { provider } = target;
     const { signal } = requestOptions;
     // One read per id tells a VM to delete from one that does not exist (the library's deleteVM resolves for
     // both), and lets the question name only what will be deleted.
-    const reads = await Promise.allSettled(ids.map((id) => provider.getVM(id, requestOptions)));
+    const reads = await Promise.allSettled(given.map((id) => provider.getVM(id, requestOptions)));
     signal?.throwIfAborted();
-    const outcomes = new Map<string, DeleteOutcome>();
-    ids.forEach((id, index) => {
+    // The same VM given two ways (`fr-par-1/<uuid>` and the bare `<uuid>`) is one VM: the first id given stands.
+    const resolved = new Set<string>();
+    const ids = given.filter((_, index) => {
       const read = reads[index];
+      if (read?.status !== 'fulfilled' || read.value === null) return true;
+      if (resolved.has(read.value.id)) return false;
+      resolved.add(read.value.id);
+      return true;
+    });
+    const outcomes = new Map<string, DeleteOutcome>();
+    given.forEach((id, index) => {
+      const read = reads[index];
+      if (!ids.includes(id)) return;
       if (read?.status === 'rejected') outcomes.set(id, { id, outcome: 'failed', error: read.reason });
       else if (read?.value === null) outcomes.set(id, { id, outcome: 'not_found' });
     });
+    if ([...outcomes.values()].some((item) => item.outcome === 'not_found')) {
+      await confirmTargetAnswers(context, target);
+    }
     if (ids.length === 1 && outcomes.get(ids[0] as string)?.outcome === 'failed') {
       throw (outcomes.get(ids[0] as string) as { error: unknown }).error;
     }

@@ -87,6 +87,9 @@ export function errorHint(error: ProviderError, context: HintContext): string | 
       if (command === 'create' && aboutImage(error)) return imageHint(provider);
       return 'the provider refused the request as sent';
     case 'conflict':
+      if (error.code === 'uniqueness_error') {
+        return `that name is taken: choose another ${command.startsWith('volume') ? '--name for the volume' : '--name'}`;
+      }
       return aboutVolume(error)
         ? `check the volume with \`${commandLine(provider, 'volume get <id> --location <location>')}\``
         : 'the VM is not in a state that allows this; wait and try again';
@@ -159,6 +162,16 @@ function inputHint(error: ProviderError, context: HintContext): string | undefin
  * The library refused an input before sending anything (`invalid_input`, naming the field): the person typed it,
  * so it is a usage error (exit code 2), with the library's own message and the flag or variable to fix.
  */
+/**
+ * An image the provider says it does not have (`create --image`): what the person typed is wrong, so a usage error
+ * (exit 2) naming `--image`; `undefined` for any other failure.
+ */
+export function imageUsageError(error: ProviderError, context: HintContext): UsageError | undefined {
+  if (context.command !== 'create' || !aboutImage(error)) return undefined;
+  if (error.category !== 'not_found' && error.category !== 'invalid_request') return undefined;
+  return new UsageError(`${error.message} (${imageHint(context.provider)})`);
+}
+
 export function inputUsageError(error: ProviderError, context: HintContext): UsageError {
   const advice = inputHint(error, context);
   return new UsageError(`${error.message}${advice === undefined ? '' : ` (${advice})`}`);

@@ -17,7 +17,7 @@ import {
 } from './commands.js';
 import { deleteCommand } from './delete-command.js';
 import { runDemo } from './demo.js';
-import { type HintContext, inputUsageError } from './error-hints.js';
+import { type HintContext, imageUsageError, inputUsageError } from './error-hints.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { leftoversCommand } from './leftovers-command.js';
 import { colorsEnabled, describeError, Output } from './output.js';
@@ -97,12 +97,13 @@ function parseSpeed(value: string): number {
   return speed;
 }
 
-/** `--size-gb`: a number; whether it is a whole number the provider accepts is the library's to say. */
+/**
+ * `--size-gb`: a number of GB written in plain digits (`0x10`, `1e1` and ` 10` are refused: what is typed is what is
+ * created); whether it is a whole number the provider takes is the library's to say.
+ */
 function parseSizeGb(value: string): number {
-  const size = Number(value);
-  if (value.trim() === '' || !Number.isFinite(size))
-    throw new InvalidArgumentError('Expected a number of GB.');
-  return size;
+  if (!/^\d{1,9}(\.\d+)?$/.test(value)) throw new InvalidArgumentError('Expected a number of GB, in digits.');
+  return Number(value);
 }
 
 const LOCATION_HELP =
@@ -138,7 +139,7 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
       outputError: (text, write) => write(errorColors.red(safeUsageMessage(text))),
     })
     .exitOverride()
-    .showHelpAfterError()
+    .showHelpAfterError('(see `sam-provider --help`, or `sam-provider <command> --help`)')
     .configureHelp({ showGlobalOptions: true })
     .addOption(new Option('--provider <name>', 'the cloud').choices(PROVIDER_NAMES).default('scaleway'))
     .option('--json', 'print the result as one JSON document on stdout')
@@ -186,6 +187,9 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
       if (error instanceof UsageError) throw error;
       // The library refuses input before sending anything: what the person typed is wrong (exit code 2).
       if (isProviderError(error, 'invalid_input')) throw inputUsageError(error, output.hints);
+      // An image the provider does not have is as mistyped as a bad flag value (exit code 2).
+      const image = isProviderError(error) ? imageUsageError(error, output.hints) : undefined;
+      if (image !== undefined) throw image;
       output.failure(error);
       state.exitCode = EXIT_FAILURE;
     }

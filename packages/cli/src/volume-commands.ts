@@ -6,7 +6,14 @@ import {
   type VolumeLookupConfig,
   type VolumeStatus,
 } from '@simple-agent-manager/providers';
-import { type CommandContext, confirmChange, formatLabels, labelsCell, withTarget } from './commands.js';
+import {
+  type CommandContext,
+  confirmChange,
+  confirmTargetAnswers,
+  formatLabels,
+  labelsCell,
+  withTarget,
+} from './commands.js';
 import { commandLine } from './error-hints.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { checkVMId, checkVolumeId } from './ids.js';
@@ -128,7 +135,10 @@ async function readVolume(
   lookup: VolumeLookupConfig,
 ): Promise<VolumeInstance> {
   const volume = await target.provider.getVolume(lookup, context.requestOptions);
-  if (volume === null) throw volumeNotFound(target, lookup.volumeId, lookup.location);
+  if (volume === null) {
+    await confirmTargetAnswers(context, target);
+    throw volumeNotFound(target, lookup.volumeId, lookup.location);
+  }
   return volume;
 }
 
@@ -243,13 +253,32 @@ export async function volumeGetCommand(
   });
 }
 
+/**
+ * `--vm` as the provider names the VM: a bare Scaleway server UUID (which `get` and `delete` take too) is read once
+ * to learn its zone, so that it compares with, and is passed as, the `{zone}/{uuid}` the volume's holder is named by.
+ */
+async function vmIdOf(context: CommandContext, target: Target, vm: string): Promise<string> {
+  if (target.providerName !== 'scaleway' || vm.includes('/')) return vm;
+  const found = await target.provider.getVM(vm, context.requestOptions);
+  if (found === null) {
+    await confirmTargetAnswers(context, target);
+    throw new ProviderError({
+      provider: target.providerName,
+      category: 'not_found',
+      message: `VM ${vm} not found`,
+    });
+  }
+  return found.id;
+}
+
 export async function volumeAttachCommand(
   context: CommandContext,
   id: string,
-  options: VolumeLocationOptions & { vm: string },
+  given: VolumeLocationOptions & { vm: string },
 ): Promise<number> {
   const { output, requestOptions } = context;
-  return withVolumes(context, { volumeId: id, vm: options.vm }, async (target, locationOf) => {
+  return withVolumes(context, { volumeId: id, vm: given.vm }, async (target, locationOf) => {
+    const options = { ...given, vm: await vmIdOf(context, target, given.vm) };
     const location = locationOf(options.location);
     const current = await readVolume(context, target, { volumeId: id, location });
     const holder = current.attachedServerId;
@@ -282,10 +311,12 @@ export async function volumeAttachCommand(
 export async function volumeDetachCommand(
   context: CommandContext,
   id: string,
-  options: VolumeLocationOptions & { vm?: string },
+  given: VolumeLocationOptions & { vm?: string },
 ): Promise<number> {
   const { output, requestOptions } = context;
-  return withVolumes(context, { volumeId: id, vm: options.vm }, async (target, locationOf) => {
+  return withVolumes(context, { volumeId: id, vm: given.vm }, async (target, locationOf) => {
+    const options =
+      given.vm === undefined ? given : { ...given, vm: await vmIdOf(context, target, given.vm) };
     const location = locationOf(options.location);
     const current = await readVolume(context, target, { volumeId: id, location });
     const holder = current.attachedServerId;
@@ -318,7 +349,10 @@ export async function volumeDetachCommand(
         detach,
       );
     }
-    if (volume === null) throw volumeNotFound(target, id, location);
+    if (volume === null) {
+      await confirmTargetAnswers(context, target);
+      throw volumeNotFound(target, id, location);
+    }
     const shown = volume;
     output.result(shown, () => volumeDetails(shown, output.stdoutColors));
     return EXIT_OK;
@@ -385,6 +419,7 @@ export async function volumeDeleteCommand(
     const current = await target.provider.getVolume({ volumeId: id, location }, requestOptions);
     const colors = output.stdoutColors;
     if (current === null) {
+      await confirmTargetAnswers(context, target);
       const missingOk = options.missingOk === true;
       if (!missingOk) output.errorLine(volumeNotFound(target, id, location, ', nothing deleted'));
       output.result({ id, location, deleted: false, notFound: true }, () =>

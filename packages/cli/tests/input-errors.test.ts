@@ -170,26 +170,24 @@ describe('every input typed wrongly exits 2 with one line naming the flag or var
 });
 
 describe('hints fit the failure', () => {
-  it('an image Hetzner does not have is refused by the embedded emulator, and the hint is about --image', async () => {
+  it('an image Hetzner does not have is refused by the embedded emulator: exit 2, about --image', async () => {
     const result = await cli([
       ...['--provider', 'hetzner', 'create', '--name', 'agent-1', '--size', 'small', '--location', 'fsn1'],
       ...['--image', 'no-such-image'],
     ]);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
-      /^sam-provider: invalid_request: Hetzner API 400 invalid_input: image not found \(no such image: check --image /m,
+      /^error: Hetzner API 400 invalid_input: image not found \(no such image: check --image /m,
     );
     expect(result.stderr).not.toContain('sam-provider list');
   });
 
-  it('an image UUID Scaleway does not have gets the --image hint, not a list of VMs', async () => {
+  it('an image UUID Scaleway does not have: exit 2 with the --image hint, not a list of VMs', async () => {
     const result = await cli([...CREATE, '--image', '0b6f8e8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c']);
 
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      /^sam-provider: not_found: .*instance_image.*\(no such image in that zone: check --image /m,
-    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: .*instance_image.*\(no such image in that zone: check --image /m);
     expect(result.stderr).not.toContain('shows the VMs that exist');
   });
 
@@ -299,5 +297,93 @@ describe('what a VM looks like', () => {
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('✗ interrupted: waiting for agent-1 to be running');
     expect(result.stderr).not.toContain('did not become');
+  });
+});
+
+describe('a name already taken', () => {
+  it('a Hetzner create with a name in use says to choose another --name, not to wait', async () => {
+    const hetzner = await startHetznerAccount();
+    account = hetzner;
+    hetzner.emulator.seedServer({ name: 'agent-1' });
+    const result = await cli(
+      [
+        ...['create', '--name', 'agent-1', '--size', 'small', '--location', 'fsn1', '--yes'],
+        ...hetzner.flags,
+      ],
+      { env: hetzner.env },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('that name is taken: choose another --name');
+    expect(result.stderr).not.toContain('wait and try again');
+  });
+});
+
+describe('a wrong API path never reads as "not found"', () => {
+  it.each([
+    ['get', (vm: string) => ['get', vm]],
+    ['delete --missing-ok', (vm: string) => ['delete', vm, '--missing-ok', '--yes']],
+  ])(
+    '%s of an existing VM through a wrong --api-url path exits 1 about --api-url, and deletes nothing',
+    async (_, args) => {
+      const scaleway = await startScalewayAccount();
+      account = scaleway;
+      const server = scaleway.emulator.seedServer({ zone: 'fr-par-1', state: 'running' });
+      const result = await cli(
+        [...args(`fr-par-1/${server.id}`), '--api-url', `${scaleway.server.url}/wrong`],
+        {
+          env: scaleway.env,
+        },
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('check --api-url');
+      expect(result.stdout).not.toContain('not found');
+      expect(scaleway.emulator.getServer('fr-par-1', server.id)).toBeDefined();
+    },
+  );
+
+  it('a Hetzner --api-url without /v1: get of an existing VM is about --api-url too', async () => {
+    const hetzner = await startHetznerAccount();
+    account = hetzner;
+    const server = hetzner.emulator.seedServer({ name: 'agent-1' });
+    const result = await cli(
+      ['--provider', 'hetzner', 'get', String(server.id), '--api-url', hetzner.server.url],
+      {
+        env: hetzner.env,
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('check --api-url');
+  });
+});
+
+describe('one VM given two ways', () => {
+  it('delete fr-par-1/<uuid> <uuid> deletes one VM and says so', async () => {
+    const scaleway = await startScalewayAccount();
+    account = scaleway;
+    const server = scaleway.emulator.seedServer({ zone: 'fr-par-1', state: 'running' });
+    const result = await cli(
+      ['delete', `fr-par-1/${server.id}`, server.id, '--yes', '--json', ...scaleway.flags],
+      {
+        env: scaleway.env,
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(parseJson(result)).toMatchObject({ deleted: [`fr-par-1/${server.id}`], notFound: [], failed: [] });
+  });
+
+  it('volume attach --vm <bare uuid> of the VM it is already on: nothing changes, exit 0', async () => {
+    const scaleway = await startScalewayAccount();
+    account = scaleway;
+    const server = scaleway.emulator.seedServer({ zone: 'fr-par-1', state: 'running' });
+    const volume = scaleway.emulator.seedBlockVolume({ zone: 'fr-par-1', serverId: server.id });
+    const result = await cli(
+      ['volume', 'attach', `fr-par-1/${volume.id}`, '--vm', server.id, '--json', ...scaleway.flags],
+      {
+        env: scaleway.env,
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(parseJson(result)).toMatchObject({ attachedServerId: `fr-par-1/${server.id}` });
+    expect(scaleway.emulator.requestCount({ method: 'POST' })).toBe(0);
   });
 });
