@@ -142,6 +142,31 @@ export const HETZNER_EMULATOR_IMAGES: readonly HetznerImageRecord[] = [
     os_version: '13',
     description: 'Debian 13',
   },
+  // The other public system images Hetzner lists (names as its images list gives them). UNCONFIRMED: their ids are
+  // the emulator's own (900 000 000 + a running number), not Hetzner's.
+  ...(
+    [
+      ['ubuntu-20.04', 'ubuntu', '20.04', 'Ubuntu 20.04'],
+      ['debian-11', 'debian', '11', 'Debian 11'],
+      ['centos-stream-9', 'centos', '9', 'CentOS Stream 9'],
+      ['centos-stream-10', 'centos', '10', 'CentOS Stream 10'],
+      ['rocky-9', 'rocky', '9', 'Rocky Linux 9'],
+      ['rocky-10', 'rocky', '10', 'Rocky Linux 10'],
+      ['alma-9', 'alma', '9', 'AlmaLinux 9'],
+      ['alma-10', 'alma', '10', 'AlmaLinux 10'],
+      ['fedora-42', 'fedora', '42', 'Fedora 42'],
+      ['opensuse-15', 'opensuse', '15', 'openSUSE Leap 15'],
+    ] as const
+  ).map(
+    ([name, flavor, version, description], index): HetznerImageRecord => ({
+      id: 900_000_100 + index,
+      name,
+      type: 'system',
+      os_flavor: flavor,
+      os_version: version,
+      description,
+    }),
+  ),
   // The "Docker CE" app (Ubuntu 24.04 with Docker). Id, description and os_version as a server-create response
   // recorded in production (2025-07-10) renders it: the API reports no OS version for app images.
   {
