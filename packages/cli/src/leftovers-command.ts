@@ -16,7 +16,7 @@ function leftoverTable(leftovers: readonly Leftover[], context: CommandContext):
     ['ID', 'KIND', 'LOCATION', 'WHAT', 'LABELS'],
     leftovers.map((leftover) => [
       leftover.id,
-      leftover.type,
+      leftover.type === leftover.kind ? leftover.kind : `${leftover.kind} (${leftover.type})`,
       leftover.location,
       leftover.description,
       formatLabels(leftover.labels),

@@ -293,7 +293,7 @@ export function createProgram(io: CliIo, state: RunState = { exitCode: EXIT_OK }
   program
     .command('leftovers')
     .description(
-      "list what the library marked as a deleted VM's own and is still billed (boot volumes, IPs), never data volumes; --delete removes it",
+      'list what is still billed for VMs that are gone (Scaleway boot volumes and servers of unfinished creates, Hetzner IPs marked sam-owned), never a data volume; --delete deletes exactly what it lists',
     )
     .option('--label <key=value>', 'only those carrying this label (repeatable)', parseLabel)
     .option('--delete', 'delete them (asks first on a real account)')
