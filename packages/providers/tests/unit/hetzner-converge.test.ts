@@ -2,6 +2,7 @@ import { HETZNER_EMULATOR_TOKEN, HetznerEmulator } from '@simple-agent-manager/c
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HetznerProvider, hasLeftoverSweep, type ProviderError } from '../../src/index.js';
+import { failureOf } from '../failure-of.js';
 
 /**
  * Hetzner deletes that converge and the leftovers sweep (docs/hetzner-api.md "Servers", "IPs"): a server delete whose
@@ -26,11 +27,6 @@ const provider = () =>
     timeoutMs: 60,
     retry: { baseDelayMs: 1, maxDelayMs: 5 },
   });
-const failureOf = (promise: Promise<unknown>) =>
-  promise.then(
-    (value) => ({ unexpectedlyResolvedWith: value }) as unknown as ProviderError,
-    (error: unknown) => error as ProviderError,
-  );
 const remaining = () => {
   emulator.clock.settle();
   const { servers, volumes, ips } = emulator.leftovers();

@@ -15,6 +15,7 @@ import {
   type ScalewayZone,
 } from '../../src/index.js';
 import { scalewayTestConfig } from '../contract/scaleway-targets.js';
+import { failureOf } from '../failure-of.js';
 
 /**
  * Deletes and creates that converge (docs/scaleway-api.md §6.4, §15.10, §15.12): whichever step fails beyond the
@@ -51,11 +52,6 @@ beforeEach(() => {
 });
 
 const zonal = (uuid: string) => `${ZONE}/${uuid}`;
-const failureOf = (promise: Promise<unknown>) =>
-  promise.then(
-    (value) => ({ unexpectedlyResolvedWith: value }) as unknown as ProviderError,
-    (error: unknown) => error as ProviderError,
-  );
 const remaining = () => {
   emulator.clock.settle();
   const { servers, volumes, ips } = emulator.leftovers();

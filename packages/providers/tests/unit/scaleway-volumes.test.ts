@@ -8,13 +8,13 @@ import {
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type ProviderError,
   type ProviderEvent,
   ScalewayProvider,
   type ScalewayProviderConfig,
   type VolumeConfig,
 } from '../../src/index.js';
 import { scalewayTestConfig } from '../contract/scaleway-targets.js';
+import { failureOf } from '../failure-of.js';
 import { inVirtualTime } from '../virtual-time.js';
 
 const emulator = new ScalewayEmulator();
@@ -67,12 +67,6 @@ const answered = (method: string, path: RegExp, status: number) =>
 const calls = () => emulator.requests.map((entry) => `${entry.method} ${entry.path}`);
 const blockVolumes = () => emulator.volumes().filter((volume) => volume.volumeType === 'sbs_volume');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** The rejection of `promise`; never rejects itself (a rejection left pending in virtual time is unhandled). */
-const failureOf = (promise: Promise<unknown>) =>
-  promise.then(
-    (value) => ({ unexpectedlyResolvedWith: value }) as unknown as ProviderError,
-    (error: unknown) => error as ProviderError,
-  );
 
 /**
  * Virtual time with the emulator clock in realtime: the Block view lags (creating, attaching, detaching, updating)
