@@ -62,10 +62,10 @@ export async function destroyScalewayServer(
   /** Boot volumes a mark after the server went found gone already (404): nothing to delete. */
   const gone = new Set<string>();
   /** Mark one boot volume (see {@link markBootVolume}); a data volume found in the boot slot is kept from then on. */
-  const mark = async (read: ScalewayServer, id: string) => {
+  const mark = async (read: ScalewayServer, id: string, call: CallOptions = budget) => {
     const volume = volumes.get(id);
     if (volume === undefined) return 'gone' as const;
-    const outcome = await markBootVolume(context, zone, read, { id, ...volume }, budget);
+    const outcome = await markBootVolume(context, zone, read, { id, ...volume }, call);
     if (outcome === 'marked') marked.add(id);
     if (outcome === 'data') volumes.set(id, { ...volume, boot: false, data: true });
     return outcome;
@@ -176,8 +176,9 @@ export async function destroyScalewayServer(
   // delete a data volume) and marked now, so that it stays findable should its delete fail. A Block volume that
   // cannot be checked is not deleted: it is reported as left.
   const unchecked: RemainingVolume[] = [];
-  // The server is gone, so nothing else can be done meanwhile: a mark that fails for a moment is tried again.
-  const after = {
+  // The server is gone, so nothing else can be done meanwhile: a mark that fails for a moment is tried again, and
+  // neither it nor the deletes stop when the caller aborts (that would leave the volume with nothing pointing at it).
+  const after: WaitBudget = {
     deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs),
     secrets: budget.secrets,
   };
@@ -187,7 +188,7 @@ export async function destroyScalewayServer(
       for (let attempt = 1, delay = context.pollIntervalMs; ; attempt++, delay *= 2) {
         try {
           // After the server went, a 404 means the volume went too (with a terminate, or a lost delete answer).
-          if ((await mark(server, id)) === 'gone') gone.add(id);
+          if ((await mark(server, id, after)) === 'gone') gone.add(id);
           break;
         } catch (error) {
           if (attempt >= MARK_ATTEMPTS || !isProviderError(error, ...TRANSIENT)) throw error;
@@ -206,14 +207,7 @@ export async function destroyScalewayServer(
     const volume = volumes.get(id);
     return volume?.boot === true && !gone.has(id) ? [{ id, type: volume.type, marked: marked.has(id) }] : [];
   });
-  await deleteVolumes(
-    context,
-    zone,
-    server.id,
-    remaining,
-    { deadline: Math.max(budget.deadline, Date.now() + context.pollIntervalMs), secrets: budget.secrets },
-    unchecked,
-  );
+  await deleteVolumes(context, zone, server.id, remaining, after, unchecked);
   throwIfProviderRequestAborted(budget);
 }
 

@@ -306,6 +306,22 @@ describe('deleteVM: the edges of convergence', () => {
   });
 });
 
+describe('deleteVM aborted by its caller once the server is going', () => {
+  it('still marks and deletes the Block boot volume, then rejects with the caller’s reason', async () => {
+    const vm = emulator.seedServer({ state: 'running', volumeType: 'sbs_volume' });
+    const controller = new AbortController();
+    const reason = new Error('handler deadline');
+    server.events.on('request:start', function abortOnTerminate({ request }) {
+      if (ACTION.test(new URL(request.url).pathname)) {
+        controller.abort(reason);
+        server.events.removeListener('request:start', abortOnTerminate);
+      }
+    });
+    await expect(provider().deleteVM(zonal(vm.id), { signal: controller.signal })).rejects.toBe(reason);
+    expect(remaining()).toEqual(NOTHING);
+  });
+});
+
 describe('createVM: nothing untracked when it rejects (issue sequence 3)', () => {
   it('a retried POST whose twin lookups all time out: the server it made is deleted and the create rejects', async () => {
     emulator.injectFault({ method: 'POST', path: SERVERS, status: 500, times: 1 });
