@@ -92,9 +92,16 @@ export async function findOwnedVolumes(
   call: CallOptions,
 ): Promise<BootVolume[]> {
   const tag = ownerTag(serverUuid);
+  // A list answers 404 only when the API has no such list (an API or fake without local volumes): nothing marked
+  // can be there, and the delete of a VM already gone must still resolve.
+  const orNone = <T>(list: Promise<T[]>) =>
+    list.catch((error: unknown) => {
+      if (isProviderError(error, 'not_found')) return [] as T[];
+      throw error;
+    });
   const [block, local] = await Promise.all([
-    blockVolumesTagged(context, zone, tag, call),
-    localVolumesTagged(context, zone, tag, call),
+    orNone(blockVolumesTagged(context, zone, tag, call)),
+    orNone(localVolumesTagged(context, zone, tag, call)),
   ]);
   return [
     ...block

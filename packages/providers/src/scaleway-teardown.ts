@@ -183,7 +183,7 @@ export async function destroyScalewayServer(
     secrets: budget.secrets,
   };
   for (const id of candidates) {
-    if (marked.has(id) || gone.has(id)) continue;
+    if (marked.has(id)) continue;
     try {
       for (let attempt = 1, delay = context.pollIntervalMs; ; attempt++, delay *= 2) {
         try {
@@ -203,9 +203,13 @@ export async function destroyScalewayServer(
       }
     }
   }
+  // One whose mark answered 404 is most likely gone, yet its DELETE is still sent (a 404 there is done): an API that
+  // lacks the mark's route answers 404 too. Only when that DELETE's answers are lost does the 404 decide.
   const remaining = candidates.flatMap((id) => {
     const volume = volumes.get(id);
-    return volume?.boot === true && !gone.has(id) ? [{ id, type: volume.type, marked: marked.has(id) }] : [];
+    return volume?.boot === true
+      ? [{ id, type: volume.type, marked: marked.has(id), likelyGone: gone.has(id) }]
+      : [];
   });
   await deleteVolumes(context, zone, server.id, remaining, after, unchecked);
   throwIfProviderRequestAborted(budget);
@@ -236,6 +240,8 @@ export async function deleteOwnedScalewayVolumes(
 interface RemainingVolume extends BootVolume {
   /** Carries the ownership marks: a `deleteVM` called again finds it. */
   marked: boolean;
+  /** Its mark answered 404 after the server went. */
+  likelyGone?: boolean;
 }
 
 /**
@@ -256,12 +262,12 @@ async function deleteVolumes(
       try {
         await deleteVolume(context, zone, volume, budget);
       } catch (error) {
-        // Lost answers: the delete may have gone through. One read tells (a 404 is done).
-        if (
-          !isProviderError(error, 'network', 'timeout') ||
-          (await stillThere(context, zone, volume, budget)) !== false
-        )
-          throw error;
+        // Lost answers: the delete may have gone through. One read tells (a 404 is done); when the read fails too,
+        // the 404 its mark met decides (then any transient failure is only the API failing to say so again).
+        const lost = isProviderError(error, 'network', 'timeout');
+        if (!lost && !(volume.likelyGone === true && isProviderError(error, ...TRANSIENT))) throw error;
+        const there = await stillThere(context, zone, volume, budget);
+        if (there === true || (there === undefined && volume.likelyGone !== true)) throw error;
       }
     }),
   );

@@ -306,6 +306,23 @@ describe('deleteVM: the edges of convergence', () => {
   });
 });
 
+describe('deleteVM against an API without the routes the marks use', () => {
+  const NO_ROUTE = { status: 404, body: { type: 'not_found', message: 'resource is not found' } };
+  it('no local-volume PATCH: the boot volume is still deleted with its VM', async () => {
+    const vm = emulator.seedServer({ state: 'stopped', commercialType: 'DEV1-M', volumeType: 'l_ssd' });
+    emulator.injectFault({ method: 'PATCH', path: LOCAL_VOLUME, ...NO_ROUTE });
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
+  it('no local-volume list: deleteVM of a VM already gone still resolves', async () => {
+    const vm = emulator.seedServer({ state: 'running', volumeType: 'l_ssd' });
+    await provider().deleteVM(zonal(vm.id));
+    emulator.injectFault({ method: 'GET', path: /\/instance\/v1\/zones\/[^/]+\/volumes$/, ...NO_ROUTE });
+    await expect(provider().deleteVM(zonal(vm.id))).resolves.toBeUndefined();
+  });
+});
+
 describe('deleteVM aborted by its caller once the server is going', () => {
   it('still marks and deletes the Block boot volume, then rejects with the caller’s reason', async () => {
     const vm = emulator.seedServer({ state: 'running', volumeType: 'sbs_volume' });
