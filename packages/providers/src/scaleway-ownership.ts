@@ -56,7 +56,8 @@ function ownershipTags(server: ScalewayServer, tags: readonly string[]): string[
  * Tag `volume` as `server`'s own (one `PATCH`, retried like a PUT); a Block volume is read first (its tags are not
  * in the server's read, and a PATCH replaces them). `data`: the volume carries `createVolume`'s mark, so it is a data
  * volume that sits where the boot volume was (key `"0"`, after the boot volume was detached): nothing is written,
- * and it must be neither marked nor deleted. `gone`: it no longer exists.
+ * and it must be neither marked nor deleted. `gone`: it answered 404. `unmarked`: it is no data volume, but the API
+ * refused the tags for good (a permission, a rule): it can be deleted, just not found again by its marks.
  */
 export async function markBootVolume(
   context: ScalewayContext,
@@ -64,20 +65,31 @@ export async function markBootVolume(
   server: ScalewayServer,
   volume: BootVolume,
   call: CallOptions,
-): Promise<'marked' | 'data' | 'gone'> {
+): Promise<'marked' | 'data' | 'gone' | 'unmarked'> {
+  let tags: readonly string[];
   try {
-    const tags =
+    tags =
       volume.type === 'sbs_volume'
         ? ((await context.client.getBlockVolume(zone, volume.id, call)).tags ?? [])
         : (volume.tags ?? []);
-    if (tags.some((tag) => tag.startsWith(CREATION_TAG_PREFIX))) return 'data';
-    const marked = ownershipTags(server, tags);
+  } catch (error) {
+    if (isProviderError(error, 'not_found')) return 'gone';
+    throw error;
+  }
+  if (tags.some((tag) => tag.startsWith(CREATION_TAG_PREFIX))) return 'data';
+  const marked = ownershipTags(server, tags);
+  try {
     if (volume.type === 'sbs_volume') await context.client.tagBlockVolume(zone, volume.id, marked, call);
     else await context.client.tagLocalVolume(zone, volume.id, marked, call);
     return 'marked';
   } catch (error) {
     if (isProviderError(error, 'not_found')) return 'gone';
-    throw error;
+    if (
+      isProviderError(error, 'network', 'timeout', 'unavailable', 'rate_limited') ||
+      !isProviderError(error)
+    )
+      throw error;
+    return 'unmarked';
   }
 }
 

@@ -315,6 +315,18 @@ describe('deleteVM against an API without the routes the marks use', () => {
     expect(remaining()).toEqual(NOTHING);
   });
 
+  it('a Block PATCH refused for good (400): the Block boot volume, read and no data volume, is still deleted', async () => {
+    const vm = emulator.seedServer({ state: 'running', volumeType: 'sbs_volume' });
+    emulator.injectFault({
+      method: 'PATCH',
+      path: BLOCK_VOLUME,
+      status: 400,
+      body: { type: 'invalid_arguments', message: 'invalid argument(s)' },
+    });
+    await provider().deleteVM(zonal(vm.id));
+    expect(remaining()).toEqual(NOTHING);
+  });
+
   it('no local-volume list: deleteVM of a VM already gone still resolves', async () => {
     const vm = emulator.seedServer({ state: 'running', volumeType: 'l_ssd' });
     await provider().deleteVM(zonal(vm.id));
