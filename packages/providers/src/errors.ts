@@ -64,6 +64,11 @@ export function isRetryableCategory(category: ProviderErrorCategory): boolean {
   return RETRYABLE_CATEGORIES.has(category);
 }
 
+/** A `ProviderError` of a retryable category: a failure a later attempt may not meet. */
+export function isTransientFailure(error: unknown): error is ProviderError {
+  return error instanceof ProviderError && isRetryableCategory(error.category);
+}
+
 /** A value of {@link ProviderErrorContext}: plain data only. */
 export type ProviderErrorContextValue =
   | string

@@ -1,5 +1,5 @@
 import { mapConcurrent } from './concurrency.js';
-import { isProviderError } from './errors.js';
+import { isProviderError, isTransientFailure } from './errors.js';
 import type { Leftover } from './leftovers.js';
 import type { CallOptions } from './scaleway-client.js';
 import type { ScalewayContext } from './scaleway-config.js';
@@ -84,11 +84,7 @@ export async function markBootVolume(
     return 'marked';
   } catch (error) {
     if (isProviderError(error, 'not_found')) return 'gone';
-    if (
-      isProviderError(error, 'network', 'timeout', 'unavailable', 'rate_limited') ||
-      !isProviderError(error)
-    )
-      throw error;
+    if (isTransientFailure(error) || !isProviderError(error)) throw error;
     return 'unmarked';
   }
 }
@@ -288,23 +284,34 @@ function referencedServers(volume: ScalewayBlockVolume): string[] {
   );
 }
 
+/** Every item of a list walked page by page until a short page (at most `MAX_PAGES`). */
+async function allPages<T>(page: (number: number) => Promise<readonly T[]>): Promise<T[]> {
+  const items: T[] = [];
+  for (let number = 1; number <= MAX_PAGES; number++) {
+    const batch = await page(number);
+    items.push(...batch);
+    if (batch.length < PAGE_SIZE) break;
+  }
+  return items;
+}
+
 /** Every Block volume of the project in `zone` carrying `tag` (the filter is applied again here). */
-async function blockVolumesTagged(
+export async function blockVolumesTagged(
   context: ScalewayContext,
   zone: string,
   tag: string,
   call: CallOptions,
 ): Promise<ScalewayBlockVolume[]> {
-  const volumes: ScalewayBlockVolume[] = [];
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const { volumes: batch } = await context.client.listBlockVolumes(
-      zone,
-      { project: context.projectId, tags: tag, page, pageSize: PAGE_SIZE },
-      call,
-    );
-    volumes.push(...batch);
-    if (batch.length < PAGE_SIZE) break;
-  }
+  const volumes = await allPages(
+    async (page) =>
+      (
+        await context.client.listBlockVolumes(
+          zone,
+          { project: context.projectId, tags: tag, page, pageSize: PAGE_SIZE },
+          call,
+        )
+      ).volumes,
+  );
   return volumes.filter((volume) => volume.tags?.includes(tag));
 }
 
@@ -315,16 +322,13 @@ async function localVolumesTagged(
   tag: string,
   call: CallOptions,
 ): Promise<ScalewayLocalVolume[]> {
-  const volumes: ScalewayLocalVolume[] = [];
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const batch = await context.client.listLocalVolumes(
+  const volumes = await allPages((page) =>
+    context.client.listLocalVolumes(
       zone,
       { project: context.projectId, tags: tag, page, perPage: PAGE_SIZE },
       call,
-    );
-    volumes.push(...batch);
-    if (batch.length < PAGE_SIZE) break;
-  }
+    ),
+  );
   return volumes.filter(
     (volume) =>
       volume.tags?.includes(tag) &&

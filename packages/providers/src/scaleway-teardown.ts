@@ -1,5 +1,5 @@
 import { throwIfProviderRequestAborted } from './abort.js';
-import { isProviderError, ProviderError, withMessage } from './errors.js';
+import { isProviderError, isTransientFailure, ProviderError, withMessage } from './errors.js';
 import type { Leftover } from './leftovers.js';
 import type { CallOptions } from './scaleway-client.js';
 import { SCALEWAY_PROVIDER, type ScalewayContext } from './scaleway-config.js';
@@ -13,8 +13,6 @@ const MAX_DELETE_STEPS = 8;
 const MAX_POLL_INTERVAL_MS = 5_000;
 /** Tries of a mark after the server is gone (each with the client's own retries). */
 const MARK_ATTEMPTS = 3;
-/** Failures a later call may not meet: the delete stops and says so, rather than go on without the mark. */
-const TRANSIENT = ['network', 'timeout', 'unavailable', 'rate_limited'] as const;
 
 /** A wait's budget: where it must stop, the caller's signal and the values to keep out of errors. */
 interface WaitBudget extends CallOptions {
@@ -82,7 +80,7 @@ export async function destroyScalewayServer(
       try {
         await mark(read, id);
       } catch (error) {
-        if (isProviderError(error, ...TRANSIENT) || !isProviderError(error)) throw error;
+        if (isTransientFailure(error) || !isProviderError(error)) throw error;
       }
     }
   };
@@ -191,7 +189,7 @@ export async function destroyScalewayServer(
           if ((await mark(server, id, after)) === 'gone') gone.add(id);
           break;
         } catch (error) {
-          if (attempt >= MARK_ATTEMPTS || !isProviderError(error, ...TRANSIENT)) throw error;
+          if (attempt >= MARK_ATTEMPTS || !isTransientFailure(error)) throw error;
           await pause(context, delay, after, `volume ${zone}/${id} to be marked`);
         }
       }
@@ -265,7 +263,7 @@ async function deleteVolumes(
         // Lost answers: the delete may have gone through. One read tells (a 404 is done); when the read fails too,
         // the 404 its mark met decides (then any transient failure is only the API failing to say so again).
         const lost = isProviderError(error, 'network', 'timeout');
-        if (!lost && !(volume.likelyGone === true && isProviderError(error, ...TRANSIENT))) throw error;
+        if (!lost && !(volume.likelyGone === true && isTransientFailure(error))) throw error;
         const there = await stillThere(context, zone, volume, budget);
         if (there === true || (there === undefined && volume.likelyGone !== true)) throw error;
       }

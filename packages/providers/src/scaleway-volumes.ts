@@ -13,7 +13,7 @@ import {
   scalewayServerReferenceStatus,
   scalewayVolumeServer,
 } from './scaleway-mappers.js';
-import { isOwnedVolume } from './scaleway-ownership.js';
+import { blockVolumesTagged, isOwnedVolume } from './scaleway-ownership.js';
 import type { ScalewayBlockVolume } from './scaleway-schemas.js';
 import type { ProviderRequestContext } from './types.js';
 import {
@@ -144,7 +144,7 @@ export async function createScalewayVolume(
   };
   const created = await createOnce<ScalewayBlockVolume>({
     post: () => context.client.createBlockVolume(zone, body),
-    find: async () => (await listTagged(context, zone, creationTag))[0],
+    find: async () => (await blockVolumesTagged(context, zone, creationTag, {}))[0],
     discard: async (volume, error) => {
       try {
         await removeWhenReleased(context, zone, volume.id, { deadline: Date.now() + context.waitTimeoutMs });
@@ -153,7 +153,9 @@ export async function createScalewayVolume(
       }
     },
     removeTwins: async (volume) => {
-      const twins = (await listTagged(context, zone, creationTag)).filter((twin) => twin.id !== volume.id);
+      const twins = (await blockVolumesTagged(context, zone, creationTag, {})).filter(
+        (twin) => twin.id !== volume.id,
+      );
       await removeAll(
         context.client.http,
         twins.map((twin) => ({
@@ -171,20 +173,6 @@ export async function createScalewayVolume(
     pollIntervalMs: context.pollIntervalMs,
   });
   return mapScalewayVolume(created, zone);
-}
-
-async function listTagged(
-  context: ScalewayContext,
-  zone: string,
-  tag: string,
-): Promise<ScalewayBlockVolume[]> {
-  const { volumes } = await context.client.listBlockVolumes(zone, {
-    project: context.projectId,
-    tags: tag,
-    page: 1,
-    pageSize: PAGE_SIZE,
-  });
-  return volumes.filter((volume) => volume.tags?.includes(tag));
 }
 
 /** A volume of this project, or `undefined` (404, or another project's). */

@@ -331,30 +331,36 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
    * What a caller does with a VM it holds: `deleteVM` until it resolves (again after a retryable failure, with a
    * pause), then wait until it is gone. Resolves with the calls made.
    */
-  const deleteLikeACaller = async (id: string, signal?: AbortSignal): Promise<number> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
+  const deleteLikeACaller = async (id: string, signal?: AbortSignal): Promise<number> =>
+    untilDone(
+      async () => {
         await provider.deleteVM(id, { signal });
         await waitForVM(provider, id, { until: 'deleted', ...WAIT, signal });
+      },
+      signal,
+      () => deleteRetries++,
+    );
+  /** A volume a caller holds: detach it from whatever holds it and delete it, retrying the same way. */
+  const deleteVolumeLikeACaller = (volumeId: string, location: string) =>
+    untilDone(async () => {
+      await provider.detachVolume({ volumeId, location });
+      await provider.deleteVolume({ volumeId, location });
+    });
+  /** `work` again after a retryable failure, with a growing pause, at most DELETE_ATTEMPTS times; the calls made. */
+  const untilDone = async (
+    work: () => Promise<void>,
+    signal?: AbortSignal,
+    onRetry?: () => void,
+  ): Promise<number> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await work();
         return attempt;
       } catch (error) {
         const retryable = isProviderError(error) && error.retryable && signal?.aborted !== true;
         if (!retryable || attempt >= DELETE_ATTEMPTS) throw error;
-        deleteRetries++;
+        onRetry?.();
         await pause(CALLER_BACKOFF_MS * attempt, signal ?? new AbortController().signal);
-      }
-    }
-  };
-  /** A volume a caller holds: detach it from whatever holds it and delete it, retrying the same way. */
-  const deleteVolumeLikeACaller = async (volumeId: string, location: string): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await provider.detachVolume({ volumeId, location });
-        await provider.deleteVolume({ volumeId, location });
-        return;
-      } catch (error) {
-        if (!(isProviderError(error) && error.retryable) || attempt >= DELETE_ATTEMPTS) throw error;
-        await pause(CALLER_BACKOFF_MS * attempt, new AbortController().signal);
       }
     }
   };
